@@ -1,0 +1,40 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint bench sample-data clean dashboard
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/aqa summary sample_data/support_project.csv
+	$(VENV)/bin/aqa check sample_data/support_project.csv --config sample_data/aqa.toml || true
+	$(VENV)/bin/aqa report sample_data/support_project.csv --config sample_data/aqa.toml --output build/report.html
+	@echo "Report written to build/report.html. Start the dashboard with: $(VENV)/bin/aqa dashboard sample_data/support_project.csv"
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check qa metrics dashboards tests bench sample_data
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/run.py
+
+sample-data: $(STAMP)
+	$(PY) sample_data/generate.py
+
+dashboard: $(STAMP)
+	$(VENV)/bin/aqa dashboard sample_data/support_project.csv
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -6,7 +6,90 @@ question and returns a frozen dataclass or a tidy DataFrame. No file I/O, no pri
 
 from __future__ import annotations
 
+from metrics.alpha import jaccard_distance, krippendorff_alpha, masi_distance
+from metrics.bootstrap import bootstrap_replicates, multinomial_weights, percentile_interval
+from metrics.calibration import (
+    CalibrationThresholds,
+    agreement_trend,
+    annotator_calibration,
+    annotator_confusion,
+    label_usage,
+    pairwise_label_bias,
+)
+from metrics.confusion import confusion_pairs
+from metrics.consensus import DawidSkene, consensus
+from metrics.disagreement import item_disagreement
+from metrics.disputes import DisputeThresholds, disputed_items
 from metrics.errors import MetricInputError
+from metrics.icc import icc
+from metrics.kappa import (
+    agreement_weights,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_category_kappas,
+    fleiss_kappa,
+    gwet_ac,
+    pabak,
+    percent_agreement,
+    scott_pi,
+)
+from metrics.pairwise import pair_tables, pairwise_agreement
+from metrics.ratings import (
+    Patterns,
+    Ratings,
+    from_counts,
+    from_wide,
+    prepare_ratings,
+    value_patterns,
+)
 from metrics.result import AgreementResult
+from metrics.spans import item_span_disagreement, span_agreement, span_f1
 
-__all__ = ["AgreementResult", "MetricInputError"]
+__all__ = [
+    "AgreementResult",
+    "MetricInputError",
+    # agreement core, part A: alpha, shared encoding, bootstrap
+    "Patterns",
+    "Ratings",
+    "bootstrap_replicates",
+    "from_counts",
+    "from_wide",
+    "item_disagreement",
+    "jaccard_distance",
+    "krippendorff_alpha",
+    "masi_distance",
+    "multinomial_weights",
+    "percentile_interval",
+    "prepare_ratings",
+    "value_patterns",
+    # agreement core, part B: the kappa family, ICC, pairwise agreement
+    "agreement_weights",
+    "brennan_prediger",
+    "cohen_kappa",
+    "conger_kappa",
+    "fleiss_category_kappas",
+    "fleiss_kappa",
+    "gwet_ac",
+    "icc",
+    "pabak",
+    "pair_tables",
+    "pairwise_agreement",
+    "percent_agreement",
+    "scott_pi",
+    # consensus, calibration, confusion, disputes, spans (issue 4)
+    "CalibrationThresholds",
+    "DawidSkene",
+    "DisputeThresholds",
+    "agreement_trend",
+    "annotator_calibration",
+    "annotator_confusion",
+    "confusion_pairs",
+    "consensus",
+    "disputed_items",
+    "item_span_disagreement",
+    "label_usage",
+    "pairwise_label_bias",
+    "span_agreement",
+    "span_f1",
+]

@@ -42,7 +42,7 @@ def load(
     modules = format_modules()
     options = LoadOptions(normalize_labels=normalize_labels, column_map=dict(column_map or {}), question=question)
     if format is None:
-        format = detect_format(source)
+        format = _detect_or_mapped_long(source, options)
     module = modules.get(_canonical_format_name(format))
     if module is None:
         raise UnknownFormatError(
@@ -68,6 +68,16 @@ def detect_format(path: Path) -> str:
         + ", ".join(sorted(format_modules())),
         path=path,
     )
+
+
+def _detect_or_mapped_long(path: Path, options: LoadOptions) -> str:
+    """A column map only makes sense for a long table: with one, an undetected file is read as one."""
+    try:
+        return detect_format(path)
+    except UnknownFormatError:
+        if options.column_map and "long" in format_modules():
+            return "long"
+        raise
 
 
 def read_head(path: Path) -> str:

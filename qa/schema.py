@@ -54,14 +54,14 @@ DEFAULT_QUESTION = "label"
 # Reasons a record is skipped; documented in README and counted in LoadReport.
 SKIP_REASONS = {
     "cancelled": "the annotator cancelled or skipped the task (Label Studio was_cancelled)",
-    "rejected": "the assignment was rejected by the requester (MTurk AssignmentStatus)",
+    "rejected": "the assignment was rejected by the requester (MTurk AssignmentStatus), or a Prodigy choice or manual-span example was rejected (its answer is marked wrong, the right one is unknown)",
     "discarded": "the response was discarded (Argilla status discarded)",
     "ignored": "the annotator pressed ignore (Prodigy answer ignore)",
     "empty": "the annotation holds no label",
     "duplicate": "an earlier annotation by the same annotator of the same item and question; the latest is kept",
     "malformed": "the record could not be read; the example says which field",
     "draft": "an unsubmitted draft",
-    "not_a_label": "a result type that carries no label (e.g. a relation or a free-text note)",
+    "not_a_label": "a result this suite does not read as a label (a relation, an image region, a ranking)",
 }
 
 
@@ -215,14 +215,22 @@ def canonical_annotations(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
     if "lead_time_s" not in frame.columns:
         frame["lead_time_s"] = np.nan
     if "batch" not in frame.columns:
-        frame["batch"] = None
+        frame["batch"] = pd.Categorical.from_codes(np.full(len(frame), -1, dtype=np.int8), categories=pd.Index([], dtype=object))
     if "annotator_kind" not in frame.columns:
-        frame["annotator_kind"] = "human"
-    frame["annotator_kind"] = frame["annotator_kind"].fillna("human")
+        frame["annotator_kind"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=list(ANNOTATOR_KINDS))
+    kind = frame["annotator_kind"]
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        # stay on the codes: no string per row for a million-row table
+        kind = kind.astype(str) if not set(kind.cat.categories) <= set(ANNOTATOR_KINDS) else kind
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        frame["annotator_kind"] = kind.cat.set_categories(list(ANNOTATOR_KINDS)).fillna("human")
+    else:
+        frame["annotator_kind"] = kind.fillna("human")
     for column in ("item_id", "annotator_id", "question"):
         frame[column] = _as_string_categorical(frame[column])
     frame["batch"] = _as_string_categorical(frame["batch"], keep_missing=True)
-    frame["annotator_kind"] = pd.Categorical(frame["annotator_kind"].astype(str), categories=list(ANNOTATOR_KINDS))
+    if not isinstance(frame["annotator_kind"].dtype, pd.CategoricalDtype):
+        frame["annotator_kind"] = pd.Categorical(frame["annotator_kind"].astype(str), categories=list(ANNOTATOR_KINDS))
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
     frame["lead_time_s"] = pd.to_numeric(frame["lead_time_s"], errors="coerce").astype(float)
     frame["label"] = frame["label"].astype(object)
@@ -233,7 +241,7 @@ def canonical_annotations(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
 def _as_string_categorical(series: pd.Series, *, keep_missing: bool = False) -> pd.Series:
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = series.cat.categories
-        if categories.dtype == object and all(isinstance(c, str) for c in categories):
+        if categories.dtype == "str" or (categories.dtype == object and all(isinstance(c, str) for c in categories)):
             return series
         return series.cat.rename_categories([_id_string(c) for c in categories])
     if keep_missing:
@@ -258,15 +266,23 @@ def canonical_items(rows: pd.DataFrame | list[dict], item_ids: pd.Series | None 
     frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
     if "item_id" not in frame.columns:
         frame["item_id"] = pd.Series(dtype=object)
-    frame["item_id"] = frame["item_id"].map(_id_string)
+    frame["item_id"] = _id_strings(frame["item_id"])
     frame = frame.drop_duplicates("item_id", keep="last")
     if item_ids is not None:
-        known = set(frame["item_id"])
-        missing = [i for i in pd.unique(item_ids.astype(str)) if i not in known]
+        # unique first, then strings: one string per item, not per annotation
+        present = _id_strings(pd.Series(pd.unique(item_ids), dtype=object))
+        missing = present[~present.isin(frame["item_id"])].tolist()
         if missing:
             frame = pd.concat([frame, pd.DataFrame({"item_id": missing})], ignore_index=True)
     columns = ["item_id"] + [c for c in frame.columns if c != "item_id"]
     return frame[columns].reset_index(drop=True)
+
+
+def _id_strings(series: pd.Series) -> pd.Series:
+    """``_id_string`` of every value, skipped when they are all strings already (a C-level check)."""
+    if pd.api.types.infer_dtype(series, skipna=False) == "string":
+        return series
+    return series.map(_id_string)
 
 
 def canonical_gold(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
@@ -274,7 +290,7 @@ def canonical_gold(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
     for column in ("item_id", "question", "label"):
         if column not in frame.columns:
             frame[column] = pd.Series(dtype=object)
-    frame["item_id"] = frame["item_id"].map(_id_string).astype(object)
+    frame["item_id"] = frame["item_id"].map(_id_string)
     frame["question"] = frame["question"].astype(str)
     frame["label"] = frame["label"].astype(object)
     return frame[["item_id", "question", "label"]].reset_index(drop=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qa.errors import InputError
@@ -53,12 +54,15 @@ class AnnotationSetBuilder:
     options: LoadOptions = field(default_factory=LoadOptions)
     records_read: int = 0
     _rows: list[dict] = field(default_factory=list)
-    _record_of_row: list[str] = field(default_factory=list)
+    _record_of_row: list[str | int] = field(default_factory=list)
     _skipped: list[SkippedRecord] = field(default_factory=list)
     _items: dict[str, dict] = field(default_factory=dict)
     _gold: list[dict] = field(default_factory=list)
     _questions: dict[str, QuestionSpec] = field(default_factory=dict)
     _notes: list[str] = field(default_factory=list)
+    _blocks: list[_Block] = field(default_factory=list)
+    _item_frames: list[pd.DataFrame] = field(default_factory=list)
+    _gold_frames: list[pd.DataFrame] = field(default_factory=list)
 
     # -- collecting ------------------------------------------------------------------------
     def add(
@@ -90,7 +94,36 @@ class AnnotationSetBuilder:
                 "annotator_kind": annotator_kind,
             }
         )
-        self._record_of_row.append(str(record))
+        self._record_of_row.append(record)
+
+    def add_frame(self, frame: pd.DataFrame, values: np.ndarray, records: np.ndarray) -> None:
+        """Many labels at once (the vectorized route of long tables).
+
+        ``frame`` has ``item_id``, ``annotator_id``, ``question`` (categoricals of str, best) and
+        ``label``: an integer code per row into ``values`` (the distinct parsed labels, an object
+        array; -1 for no label), plus any optional canonical column (``created_at``,
+        ``lead_time_s``, ``batch``, ``annotator_kind``). ``records`` names each row's record (its
+        line or row number) for messages and the load report. Empty labels are counted when the
+        set is built; ``normalize_labels`` is applied to ``values``, once per distinct label.
+        """
+        if len(records) != len(frame):
+            raise ValueError(f"{len(records)} record names for {len(frame)} rows")
+        normalised = np.empty(len(values), dtype=object)
+        for position, value in enumerate(values):
+            normalised[position] = self._normalise(value)
+        self._blocks.append(_Block(frame.reset_index(drop=True), normalised, np.asarray(records)))
+
+    def add_items(self, frame: pd.DataFrame) -> None:
+        """Many items at once: ``item_id`` and ``text`` / metadata columns, one row per item."""
+        self._item_frames.append(frame)
+
+    def add_gold_frame(self, frame: pd.DataFrame) -> None:
+        """Many gold labels at once: ``item_id``, ``question``, ``label`` (already parsed; rows
+        with a missing label are dropped)."""
+        frame = frame.loc[~frame["label"].map(is_missing_label)]
+        if self.options.normalize_labels:
+            frame = frame.assign(label=frame["label"].map(self._normalise))
+        self._gold_frames.append(frame[["item_id", "question", "label"]])
 
     def skip(self, reason: str, record: str | int, detail: str = "") -> None:
         self._skipped.append(SkippedRecord(reason, str(record), detail))
@@ -116,17 +149,16 @@ class AnnotationSetBuilder:
 
     # -- building ----------------------------------------------------------------------------
     def build(self) -> AnnotationSet:
-        if not self._rows and not self._gold:
+        if not self._rows and not self._blocks and not self._gold and not self._gold_frames:
             detail = f" ({len(self._skipped)} records skipped: {self._skip_summary()})" if self._skipped else ""
             raise InputError(f"the export holds no annotations{detail}", path=self.path)
-        frame = pd.DataFrame(self._rows)
-        frame["_record"] = self._record_of_row
-        frame = self._drop_duplicates(frame)
-        self._check_spans(frame)
-        records = frame.pop("_record")
+        block = _concat_blocks(self._all_blocks())
+        block = self._drop_empty(block)
+        block = self._drop_duplicates(block)
+        items = canonical_items(self._items_frame(), block.frame["item_id"])
+        self._check_spans(block, items)
+        frame = block.frame.drop(columns="label").assign(label=_labels_of(block))
         annotations = canonical_annotations(frame)
-        del records
-        items = canonical_items(list(self._items.values()), annotations["item_id"])
         if self.options.normalize_labels:
             self._notes.append("labels normalised: case-folded and stripped of surrounding whitespace")
         report = LoadReport(
@@ -140,60 +172,128 @@ class AnnotationSetBuilder:
         return AnnotationSet(
             annotations=annotations,
             items=items,
-            gold=canonical_gold(self._gold),
-            questions=questions_table(self._question_specs(annotations)),
+            gold=canonical_gold(self._gold_frame()),
+            questions=questions_table(self._question_specs(block)),
             load_report=report,
         )
 
-    def _drop_duplicates(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Keep the latest annotation per (item, annotator, question); count the others."""
+    def _all_blocks(self) -> list[_Block]:
+        blocks = list(self._blocks)
+        if self._rows:
+            values = np.empty(len(self._rows), dtype=object)
+            for position, row in enumerate(self._rows):
+                values[position] = row["label"]
+            frame = pd.DataFrame([{k: v for k, v in row.items() if k != "label"} for row in self._rows])
+            for column in ("item_id", "annotator_id", "question"):
+                frame[column] = pd.Categorical(frame[column])
+            frame["label"] = np.arange(len(values), dtype=np.int64)
+            blocks.insert(0, _Block(frame, values, np.asarray(self._record_of_row, dtype=object)))
+        if not blocks:
+            return [_Block(_empty_annotation_frame(), np.empty(0, dtype=object), np.empty(0, dtype=object))]
+        return blocks
+
+    def _drop_empty(self, block: _Block) -> _Block:
+        """Rows whose label is missing are skipped as ``empty`` (rows from :meth:`add` already were)."""
+        codes = block.frame["label"].to_numpy()
+        value_missing = np.fromiter((is_missing_label(v) for v in block.values), dtype=bool, count=len(block.values))
+        missing = codes < 0
+        missing[~missing] = value_missing[codes[~missing]]
+        if not missing.any():
+            return block
+        dropped = block.frame.loc[missing]
+        for record, question, annotator in zip(
+            block.records[missing], dropped["question"].astype(object), dropped["annotator_id"].astype(object), strict=False
+        ):
+            self.skip("empty", record, f"question {question!r}, annotator {annotator!r}")
+        return block.take(~missing)
+
+    def _drop_duplicates(self, block: _Block) -> _Block:
+        """Keep the latest annotation per (item, annotator, question); count the others.
+
+        "Latest" is the largest ``created_at``; rows without one count as older than any dated row,
+        and among equals the later row of the export wins."""
         key = ["item_id", "annotator_id", "question"]
-        order = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
-        frame = frame.assign(_order=order, _position=range(len(frame)))
-        frame = frame.sort_values(["_order", "_position"], na_position="first", kind="stable")
-        duplicated = frame.duplicated(key, keep="last")
-        for row in frame.loc[duplicated].itertuples():
+        frame = block.frame
+        if not frame.duplicated(key).any():
+            return block
+        order = pd.to_datetime(frame["created_at"], utc=True, errors="coerce") if "created_at" in frame else None
+        sorter = pd.DataFrame({"order": order if order is not None else pd.NaT, "position": np.arange(len(frame))})
+        permutation = sorter.sort_values(["order", "position"], na_position="first", kind="stable").index.to_numpy()
+        ordered = frame[key].iloc[permutation]
+        duplicated = np.zeros(len(frame), dtype=bool)
+        duplicated[permutation] = ordered.duplicated(key, keep="last").to_numpy()
+        dropped = frame.loc[duplicated, key].astype(object)
+        for record, row in zip(block.records[duplicated], dropped.itertuples(index=False), strict=True):
             self.skip(
                 "duplicate",
-                row._record,
+                record,
                 f"item {row.item_id}, annotator {row.annotator_id}, question {row.question}",
             )
-        kept = frame.loc[~duplicated].sort_values("_position")
-        return kept.drop(columns=["_order", "_position"])
+        return block.take(~duplicated)
 
-    def _check_spans(self, frame: pd.DataFrame) -> None:
-        texts = {item: fields.get("text") for item, fields in self._items.items()}
-        for row in frame.itertuples():
-            if not isinstance(row.label, tuple):
-                continue
-            text = texts.get(row.item_id)
-            for span in row.label:
-                if not isinstance(span, Span):
-                    raise InputError(f"span {span!r} is not (start, end, label)", path=self.path, record=row._record, field="label")
-                if span.start < 0 or span.end <= span.start:
-                    raise InputError(
-                        f"span [{span.start}, {span.end}) of label {span.label!r} is empty or reversed",
-                        path=self.path, record=row._record, field="spans",
-                    )
-                if isinstance(text, str) and span.end > len(text):
-                    raise InputError(
-                        f"span [{span.start}, {span.end}) of label {span.label!r} ends past the text's "
-                        f"{len(text)} characters",
-                        path=self.path, record=row._record, field="spans",
-                    )
+    def _check_spans(self, block: _Block, items: pd.DataFrame) -> None:
+        """Every span is ``Span(start, end, label)`` with ``0 <= start < end <= len(text)``."""
+        is_span_value = np.fromiter((isinstance(v, tuple) for v in block.values), dtype=bool, count=len(block.values))
+        if not is_span_value.any():
+            return
+        span_rows = is_span_value[block.frame["label"].to_numpy()]
+        item_ids = block.frame.loc[span_rows, "item_id"].astype(str).to_numpy()
+        if "text" in items.columns:
+            texts = items.set_index("item_id")["text"].reindex(item_ids).to_numpy(dtype=object)
+        else:
+            texts = np.full(len(item_ids), None, dtype=object)
+        codes = block.frame["label"].to_numpy()[span_rows]
+        for record, code, text in zip(block.records[span_rows], codes, texts, strict=True):
+            self._check_span_tuple(block.values[code], text, record.item() if isinstance(record, np.generic) else record)
 
-    def _question_specs(self, annotations: pd.DataFrame) -> list[QuestionSpec]:
+    def _check_span_tuple(self, spans: tuple, text: Any, record: Any) -> None:
+        for span in spans:
+            if not isinstance(span, Span):
+                raise InputError(f"span {span!r} is not (start, end, label)", path=self.path, record=record, field="label")
+            if span.start < 0 or span.end <= span.start:
+                raise InputError(
+                    f"span [{span.start}, {span.end}) of label {span.label!r} is empty or reversed",
+                    path=self.path, record=record, field="spans",
+                )
+            if isinstance(text, str) and span.end > len(text):
+                raise InputError(
+                    f"span [{span.start}, {span.end}) of label {span.label!r} ends past the text's "
+                    f"{len(text)} characters",
+                    path=self.path, record=record, field="spans",
+                )
+
+    def _question_specs(self, block: _Block) -> list[QuestionSpec]:
+        """Declared questions as declared; the others inferred from their distinct labels."""
+        question = block.frame["question"]
+        if not isinstance(question.dtype, pd.CategoricalDtype):
+            question = question.astype("category")
+        pairs = pd.DataFrame({"q": question.cat.codes.to_numpy(), "l": block.frame["label"].to_numpy()})
+        pairs = pairs.drop_duplicates()
         specs = []
-        for question in annotations["question"].cat.categories:
-            if question in self._questions:
-                specs.append(self._questions[question])
+        present = [str(q) for q in question.cat.categories[np.unique(pairs["q"].to_numpy())]]
+        for code, name in zip(np.unique(pairs["q"].to_numpy()), present, strict=True):
+            if name in self._questions:
+                specs.append(self._questions[name])
                 continue
-            labels = annotations.loc[annotations["question"] == question, "label"]
-            specs.append(QuestionSpec(str(question), infer_question_kind(labels)))
-        for question, spec in self._questions.items():
-            if question not in set(annotations["question"].cat.categories):
+            values = pd.Series(block.values[pairs.loc[pairs["q"] == code, "l"].to_numpy()], dtype=object)
+            specs.append(QuestionSpec(name, infer_question_kind(values)))
+        for name, spec in self._questions.items():
+            if name not in present:
                 specs.append(spec)
         return specs
+
+    def _items_frame(self) -> pd.DataFrame:
+        frames = [pd.DataFrame(list(self._items.values()))] if self._items else []
+        frames += self._item_frames
+        if not frames:
+            return pd.DataFrame({"item_id": pd.Series(dtype=object)})
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def _gold_frame(self) -> pd.DataFrame | list[dict]:
+        if not self._gold_frames:
+            return self._gold
+        frames = ([pd.DataFrame(self._gold)] if self._gold else []) + self._gold_frames
+        return pd.concat(frames, ignore_index=True)
 
     def _normalise(self, label: Any) -> Any:
         if not self.options.normalize_labels:
@@ -209,3 +309,52 @@ class AnnotationSetBuilder:
         for record in self._skipped:
             counts[record.reason] = counts.get(record.reason, 0) + 1
         return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Annotations held as a frame whose ``label`` column is an integer code into ``values``
+    (-1: no label), with the record name of every row."""
+
+    frame: pd.DataFrame
+    values: np.ndarray
+    records: np.ndarray
+
+    def take(self, mask: np.ndarray) -> _Block:
+        return _Block(self.frame.loc[mask].reset_index(drop=True), self.values, self.records[mask])
+
+
+def _concat_blocks(blocks: list[_Block]) -> _Block:
+    if len(blocks) == 1:
+        return blocks[0]
+    offsets = np.cumsum([0] + [len(b.values) for b in blocks[:-1]])
+    frames = []
+    for block, offset in zip(blocks, offsets, strict=True):
+        codes = block.frame["label"].to_numpy()
+        frames.append(block.frame.assign(label=np.where(codes < 0, -1, codes + offset)))
+    combined = pd.concat([_decategorised(frame) for frame in frames], ignore_index=True)
+    for column in ("item_id", "annotator_id", "question"):
+        combined[column] = pd.Categorical(combined[column])
+    values = np.concatenate([b.values for b in blocks])
+    records = np.concatenate([np.asarray(b.records, dtype=object) for b in blocks])
+    return _Block(combined, values, records)
+
+
+def _decategorised(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+
+
+def _labels_of(block: _Block) -> np.ndarray:
+    """The label objects of every row (shared references to ``values``: no object per row)."""
+    return block.values[block.frame["label"].to_numpy()]
+
+
+def _empty_annotation_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_id": pd.Categorical([]),
+            "annotator_id": pd.Categorical([]),
+            "question": pd.Categorical([]),
+            "label": np.empty(0, dtype=np.int64),
+        }
+    )

@@ -1,0 +1,1009 @@
+"""Annotator calibration: one row per annotator (x question) with the evidence a manager needs to
+decide whom to retrain and whose labels to discount, and flags that say so in words.
+
+Every agreement figure compares an annotator with the **leave-one-out consensus** of an item:
+the majority label of the *other* human annotators of that item (items where the others tie, or
+where nobody else labelled, are left out). Comparing with a consensus that includes the
+annotator's own vote would flatter everyone, most of all on items with few labels.
+
+Flags (codes in ``FLAG_CODES``; thresholds in :class:`CalibrationThresholds`):
+
+``near_chance``
+    kappa with the leave-one-out consensus below ``near_chance_kappa`` (for interval questions:
+    the correlation with the others' mean): a possible spammer or someone who misread the task.
+``low_gold_accuracy``
+    the Wilson interval of gold accuracy lies entirely below ``min_gold_accuracy``.
+``label_overuse``
+    a label used significantly more often than the other annotators used it on the same items
+    (Holm-adjusted p below ``overuse_p``), by a factor of at least ``overuse_ratio`` and at least
+    ``overuse_min_share_gap`` of their labels.
+``too_fast``
+    median lead time below ``too_fast_ratio`` of the crowd's median.
+``agreement_drop``
+    kappa with the consensus fell by at least ``agreement_drop`` more than the crowd's did, from
+    one batch (or week) on.
+``leniency``
+    (ordinal and interval) rates higher or lower than the others on the same items by at least
+    ``leniency_sd`` standard deviations of the question's ratings.
+
+Model annotators (``annotator_kind == "model"``: pre-labels, labeling functions) get rows too,
+compared with the human consensus; they never count in it. Their rows add the anchoring signal
+(how often humans kept the pre-label, beside how often humans agree with each other on the same
+items) and labeling-function coverage, overlap and conflict (Ratner et al. 2017, Snorkel).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.contingency_tables import SquareTable
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from metrics.alpha import krippendorff_alpha
+from metrics.consensus import DawidSkene, gold_for, is_present, split_questions
+from metrics.disputes import format_label, infer_level
+from metrics.errors import MetricInputError
+from metrics.kappa import agreement_weights, cohen_from_tables
+from metrics.pairwise import pair_tables, pairwise_agreement
+from metrics.ratings import Ratings, prepare_ratings
+
+FLAG_CODES = ("near_chance", "low_gold_accuracy", "label_overuse", "too_fast", "agreement_drop", "leniency")
+TREND_WINDOWS = ("batch", "week")
+MAX_KAPPA_VALUES = 20
+"""Interval questions with more distinct values than this get no kappa (a 100-point slider is not
+a set of categories); the correlation with the others' mean stands in for it."""
+MAX_DAWID_SKENE_VALUES = 50
+
+
+@dataclass(frozen=True)
+class CalibrationThresholds:
+    """When a flag is raised. Each default and why.
+
+    Attributes
+    ----------
+    min_items : agreement-based flags need at least this many items with a leave-one-out
+        consensus (30: a kappa on fewer items has a standard error of 0.1 or more).
+    near_chance_kappa : 0.20, the upper end of Landis & Koch's (1977) "slight" band; a spammer
+        answering at random sits near 0.
+    min_gold_accuracy : 0.80; flagged only when the whole 95% Wilson interval is below it, so a
+        few unlucky gold items do not flag anyone.
+    min_gold_items : gold accuracy is judged on at least 10 gold items.
+    overuse_ratio, overuse_min_share_gap, overuse_p : over-use needs a share at least 1.5 times
+        the others' on the same items, at least 5 points above it, and Holm-adjusted p < 0.05
+        (MEASURES.md: a p-value alone flags trivial shifts on big data).
+    too_fast_ratio : 0.35: a median lead time about a third of the crowd's cannot include
+        reading the item (Kittur et al. 2008 screen on the same ratio).
+    min_timed_items : speed is judged on at least 20 timed labels.
+    agreement_drop : 0.20 of kappa beyond the crowd's own change from the same window on.
+    drop_min_items : each side of a drop needs at least this many items.
+    leniency_sd : 0.5 standard deviations of the question's ratings (Cohen's "medium" effect).
+    ci_level : level of the Wilson interval.
+    """
+
+    min_items: int = 30
+    near_chance_kappa: float = 0.20
+    min_gold_accuracy: float = 0.80
+    min_gold_items: int = 10
+    overuse_ratio: float = 1.5
+    overuse_min_share_gap: float = 0.05
+    overuse_p: float = 0.05
+    too_fast_ratio: float = 0.35
+    min_timed_items: int = 20
+    agreement_drop: float = 0.20
+    drop_min_items: int = 30
+    leniency_sd: float = 0.5
+    ci_level: float = 0.95
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared reduction: codes, human counts and the leave-one-out consensus
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Question:
+    frame: pd.DataFrame  # the rows used, aligned with the codes
+    ratings: Ratings
+    level: str
+    is_human: np.ndarray  # per rating
+    others: np.ndarray  # ratings x values: other humans' label counts on the rating's item
+    loo: np.ndarray  # per rating: the leave-one-out majority code, -1 when undefined
+    weights: np.ndarray | None  # kappa agreement weights, None when no kappa
+
+    @property
+    def n_values(self) -> int:
+        return self.ratings.n_values
+
+
+def _prepare(df: pd.DataFrame, level: str | None, categories: Sequence[Any] | None) -> _Question:
+    rows = df[df["label"].map(is_present)].reset_index(drop=True)
+    level = level or infer_level(rows["label"])
+    labels = rows["label"].map(format_label) if level == "spans" else rows["label"]
+    encode_level = "nominal" if level in ("spans", "multilabel") else level
+    frame = rows.assign(label=labels, item_id=rows["item_id"].astype(str), annotator_id=rows["annotator_id"].astype(str))
+    ratings = prepare_ratings(frame[["item_id", "annotator_id", "label"]], categories=categories, level=encode_level)
+    if "annotator_kind" in frame.columns:
+        is_human = (frame["annotator_kind"].astype(str) != "model").to_numpy()
+    else:
+        is_human = np.ones(len(frame), dtype=bool)
+    q = ratings.n_values
+    human_counts = np.zeros((ratings.n_items, q))
+    np.add.at(human_counts, (ratings.item_codes[is_human], ratings.value_codes[is_human]), 1.0)
+    others = human_counts[ratings.item_codes]
+    others[np.arange(ratings.n_ratings), ratings.value_codes] -= is_human
+    top = others.max(axis=1)
+    n_top = (others == top[:, None]).sum(axis=1)
+    loo = np.where((top > 0) & (n_top == 1), others.argmax(axis=1), -1)
+    weights = _kappa_weights(level, q)
+    return _Question(frame.rename(columns={"label": "label_text"}), ratings, level, is_human, others, loo, weights)
+
+
+def _kappa_weights(level: str, q: int) -> np.ndarray | None:
+    if level == "ordinal":
+        return agreement_weights(q, "linear")
+    if level in ("interval", "ratio"):
+        return agreement_weights(q, "quadratic") if q <= MAX_KAPPA_VALUES else None
+    return agreement_weights(q, None)
+
+
+def _tables(data: _Question, group: np.ndarray, n_groups: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """``n_groups x V x V`` tables of own label (rows) against the leave-one-out consensus."""
+    q = data.n_values
+    keep = data.loo >= 0
+    if mask is not None:
+        keep &= mask
+    cells = (group[keep] * q + data.ratings.value_codes[keep]) * q + data.loo[keep]
+    return np.bincount(cells, minlength=n_groups * q * q).reshape(n_groups, q, q)
+
+
+def _kappa(data: _Question, tables: np.ndarray) -> np.ndarray:
+    if data.weights is None:
+        return np.full(tables.shape[:-2], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cohen_from_tables(tables, data.weights)[0]
+
+
+def _percent(tables: np.ndarray) -> np.ndarray:
+    n = tables.sum(axis=(-2, -1)).astype(float)
+    agreed = np.trace(tables, axis1=-2, axis2=-1).astype(float)
+    return np.divide(agreed, n, out=np.full(n.shape, np.nan), where=n > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# annotator_calibration
+# ---------------------------------------------------------------------------------------------
+
+
+def annotator_calibration(
+    df: pd.DataFrame,
+    gold: pd.DataFrame | pd.Series | dict | None = None,
+    level: str | None = None,
+    thresholds: CalibrationThresholds = CalibrationThresholds(),
+    *,
+    categories: Sequence[Any] | None = None,
+    trend_by: str = "batch",
+) -> pd.DataFrame:
+    """One row per annotator (x question): agreement, gold accuracy, bias, speed, trend, flags.
+
+    Parameters
+    ----------
+    df : long table ``item_id``, ``annotator_id``, ``label``; optional ``question``,
+        ``annotator_kind``, ``lead_time_s``, ``batch``, ``created_at``.
+    gold : known answers (DataFrame ``item_id``, ``label`` [, ``question``], Series or dict).
+    level : level of measurement (default from the labels, as in :func:`metrics.disputed_items`).
+    thresholds : :class:`CalibrationThresholds`.
+    categories : declared categories (needed for ordinal text labels).
+    trend_by : ``"batch"`` or ``"week"``: the windows of the ``agreement_drop`` flag.
+
+    Returns
+    -------
+    DataFrame
+        One row per annotator, with columns
+
+        - ``annotator_id``, (``question``), ``annotator_kind``, ``n_items``;
+        - ``n_consensus_items``, ``kappa_vs_consensus`` (Cohen's kappa against the leave-one-out
+          majority; linear weights for ordinal, quadratic for interval), ``percent_vs_consensus``,
+          ``correlation_vs_others`` (numeric questions: Pearson r with the others' mean);
+        - ``alpha_all``, ``alpha_without``, ``alpha_change`` (``alpha_without - alpha_all``:
+          positive when leaving the annotator out raises agreement), ``mean_pairwise_kappa``;
+        - ``n_gold``, ``gold_accuracy``, ``gold_ci_low``, ``gold_ci_high`` (Wilson);
+        - ``ds_accuracy`` (Dawid-Skene: the diagonal of their confusion matrix weighted by the
+          class priors);
+        - ``overused_label``, ``overused_share``, ``overused_expected_share``, ``overused_ratio``,
+          ``overused_p_holm`` (the label with the largest standardized residual in
+          :func:`label_usage`);
+        - ``leniency`` (mean own rating minus the others' mean on the same item),
+          ``rating_sd``, ``crowd_rating_sd`` (numeric questions);
+        - ``median_lead_time_s``, ``crowd_median_lead_time_s`` (median of the human annotators'
+          medians), ``speed_ratio``;
+        - ``drop_window``, ``kappa_before``, ``kappa_after``, ``crowd_kappa_before``,
+          ``crowd_kappa_after`` (the window from which agreement fell most, beyond the crowd);
+        - model annotators: ``prelabel_kept_share`` (human labels equal to the pre-label),
+          ``human_agreement_share`` (pairs of human labels that agree, same items),
+          ``lf_coverage``, ``lf_overlap``, ``lf_conflict``;
+        - ``flags`` (tuple of codes, see the module docstring) and ``flag_reasons`` (tuple of
+          sentences with the evidence, aligned with ``flags``).
+
+        NaN means not computable for that annotator (e.g. no gold items, no timing).
+
+    References
+    ----------
+    Landis & Koch (1977), Biometrics 33:159-174; Wilson (1927), JASA 22:209-212;
+    Holm (1979), Scand. J. Statist. 6:65-70; Dawid & Skene (1979), JRSS C 28:20-28.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.choice(["a", "b", "c"], size=60)
+    >>> rows = [(i, who, t if who != "spam" else rng.choice(["a", "b", "c"]))
+    ...         for i, t in enumerate(truth) for who in ("ann", "bob", "cat", "spam")]
+    >>> df = pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"])
+    >>> table = annotator_calibration(df)
+    >>> table.set_index("annotator_id")["flags"].to_dict()
+    {'ann': (), 'bob': (), 'cat': (), 'spam': ('near_chance',)}
+    """
+    _require_columns(df)
+    if trend_by not in TREND_WINDOWS:
+        raise MetricInputError(f"trend_by {trend_by!r} is not one of {TREND_WINDOWS}")
+    parts = []
+    for question, rows in split_questions(df):
+        if not rows["label"].map(is_present).any():
+            continue
+        part = _calibrate_question(rows, gold_for(gold, question), level, thresholds, categories, trend_by)
+        if question is not None:
+            part.insert(1, "question", question)
+        parts.append(part)
+    if not parts:
+        raise MetricInputError("no present label to calibrate annotators on")
+    return pd.concat(parts, ignore_index=True)
+
+
+def _require_columns(df: pd.DataFrame) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise MetricInputError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in ("item_id", "annotator_id", "label") if c not in df.columns]
+    if missing:
+        raise MetricInputError(f"the annotations table has no column {missing}; expected item_id, annotator_id, label")
+
+
+def _calibrate_question(df, gold, level, thresholds, categories, trend_by) -> pd.DataFrame:
+    data = _prepare(df, level, categories)
+    annotators = data.ratings.annotators.astype(str)
+    table = pd.DataFrame({"annotator_id": annotators.to_numpy(dtype=object)})
+    table["annotator_kind"] = _kinds(data)
+    table["n_items"] = np.bincount(data.ratings.annotator_codes, minlength=len(annotators))
+    table = table.join(_consensus_agreement(data), on="annotator_id")
+    table = table.join(_alpha_change(data), on="annotator_id")
+    table = table.join(_mean_pairwise_kappa(data), on="annotator_id")
+    table = table.join(_gold_accuracy(data, gold, thresholds.ci_level), on="annotator_id")
+    table = table.join(_dawid_skene_accuracy(data, gold), on="annotator_id")
+    table = table.join(_overuse_summary(label_usage_table(data)), on="annotator_id")
+    table = table.join(_leniency(data), on="annotator_id")
+    table = table.join(_speed(data), on="annotator_id")
+    table = table.join(_drop_summary(data, trend_by, thresholds.drop_min_items), on="annotator_id")
+    table = table.join(_model_signals(data), on="annotator_id")
+    flags, reasons = _flags(table, data.level, trend_by, thresholds)
+    table["flags"] = pd.Series(flags, dtype=object).to_numpy()
+    table["flag_reasons"] = pd.Series(reasons, dtype=object).to_numpy()
+    return table
+
+
+def _kinds(data: _Question) -> np.ndarray:
+    human_share = np.bincount(data.ratings.annotator_codes, weights=data.is_human.astype(float), minlength=data.ratings.n_annotators)
+    counts = np.bincount(data.ratings.annotator_codes, minlength=data.ratings.n_annotators)
+    return np.where(human_share >= counts, "human", "model").astype(object)
+
+
+def _index(data: _Question) -> pd.Index:
+    return pd.Index(data.ratings.annotators.astype(str), name="annotator_id")
+
+
+def _consensus_agreement(data: _Question) -> pd.DataFrame:
+    n_annotators = data.ratings.n_annotators
+    tables = _tables(data, data.ratings.annotator_codes, n_annotators)
+    out = pd.DataFrame(index=_index(data))
+    out["n_consensus_items"] = tables.sum(axis=(1, 2))
+    out["kappa_vs_consensus"] = _kappa(data, tables)
+    out["percent_vs_consensus"] = _percent(tables)
+    out["correlation_vs_others"] = _correlation_with_others(data)
+    return out
+
+
+def _numeric_values(data: _Question) -> np.ndarray | None:
+    if data.level not in ("ordinal", "interval", "ratio") or data.ratings.values.dtype.kind != "f":
+        return None
+    return data.ratings.values.astype(float)
+
+
+def _others_mean(data: _Question, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per rating: the mean of the other humans' ratings of the item, and how many there are."""
+    n_others = data.others.sum(axis=1)
+    total = data.others @ values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_others > 0, total / n_others, np.nan), n_others
+
+
+def _correlation_with_others(data: _Question) -> np.ndarray:
+    values = _numeric_values(data)
+    n_annotators = data.ratings.n_annotators
+    if values is None:
+        return np.full(n_annotators, np.nan)
+    others_mean, _ = _others_mean(data, values)
+    frame = pd.DataFrame({"a": data.ratings.annotator_codes, "own": values[data.ratings.value_codes], "others": others_mean}).dropna()
+    correlation = frame.groupby("a")[["own", "others"]].corr().xs("own", level=1)["others"]
+    return correlation.reindex(np.arange(n_annotators)).to_numpy()
+
+
+def _human_frame(data: _Question, exclude: int | None = None) -> pd.DataFrame:
+    keep = data.is_human.copy()
+    if exclude is not None:
+        keep &= data.ratings.annotator_codes != exclude
+    return pd.DataFrame(
+        {
+            "item_id": data.ratings.item_codes[keep],
+            "annotator_id": data.ratings.annotator_codes[keep],
+            "label": data.ratings.value_codes[keep],
+        }
+    )
+
+
+def _alpha_level(data: _Question) -> str:
+    return data.level if data.level in ("ordinal", "interval", "ratio") else "nominal"
+
+
+def _alpha_change(data: _Question) -> pd.DataFrame:
+    """Alpha on the human labels, and without each annotator (on the value codes, so the level's
+    order is the codes' order, which :func:`prepare_ratings` made the value order)."""
+    level = _alpha_level(data)
+    values = data.ratings.values
+    frame = _human_frame(data)
+    if level != "nominal" and values.dtype.kind == "f":
+        frame["label"] = values[frame["label"].to_numpy()].astype(float)
+    elif level != "nominal":
+        frame["label"] = frame["label"].astype(float)  # ordinal text: the codes are the declared order
+    alpha_all = krippendorff_alpha(frame, level=level, n_boot=0).value
+    without = np.full(data.ratings.n_annotators, np.nan)
+    humans = np.unique(data.ratings.annotator_codes[data.is_human])
+    for code in humans:  # one alpha per annotator: annotators are few, each alpha is vectorized
+        rest = frame[frame["annotator_id"] != code]
+        without[code] = krippendorff_alpha(rest, level=level, n_boot=0).value
+    out = pd.DataFrame(index=_index(data))
+    out["alpha_all"] = alpha_all
+    out["alpha_without"] = without
+    out["alpha_change"] = without - alpha_all
+    return out
+
+
+def _mean_pairwise_kappa(data: _Question) -> pd.DataFrame:
+    out = pd.DataFrame(index=_index(data))
+    if data.weights is None:
+        out["mean_pairwise_kappa"] = np.nan
+        return out
+    first, second, tables = pair_tables(data.ratings)
+    kappa = _kappa(data, tables)
+    frame = pd.DataFrame({"a": np.r_[first, second], "kappa": np.r_[kappa, kappa]}).dropna()
+    mean = frame.groupby("a")["kappa"].mean().reindex(np.arange(data.ratings.n_annotators))
+    out["mean_pairwise_kappa"] = mean.to_numpy()
+    return out
+
+
+def _gold_accuracy(data: _Question, gold: pd.Series, ci_level: float) -> pd.DataFrame:
+    out = pd.DataFrame(index=_index(data))
+    n_gold = np.zeros(data.ratings.n_annotators)
+    correct = np.zeros(data.ratings.n_annotators)
+    if not gold.empty:
+        gold_of_rating = _gold_value_codes(data, gold)[data.ratings.item_codes]
+        has_gold = gold_of_rating != -2
+        right = gold_of_rating == data.ratings.value_codes
+        n_gold = np.bincount(data.ratings.annotator_codes[has_gold], minlength=data.ratings.n_annotators).astype(float)
+        correct = np.bincount(data.ratings.annotator_codes[right], minlength=data.ratings.n_annotators).astype(float)
+    out["n_gold"] = n_gold.astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["gold_accuracy"] = np.where(n_gold > 0, correct / n_gold, np.nan)
+    low, high = np.full(len(n_gold), np.nan), np.full(len(n_gold), np.nan)
+    judged = n_gold > 0
+    if judged.any():
+        low[judged], high[judged] = proportion_confint(correct[judged], n_gold[judged], alpha=1 - ci_level, method="wilson")
+    out["gold_ci_low"], out["gold_ci_high"] = low, high
+    return out
+
+
+def _gold_value_codes(data: _Question, gold: pd.Series) -> np.ndarray:
+    """Per item code: the gold label's value code, -1 when gold is a value nobody used, -2 when
+    the item has no gold."""
+    items = data.ratings.items.astype(str)
+    labels = gold.reindex(items)
+    if data.level == "spans":
+        labels = labels.map(lambda v: format_label(v) if is_present(v) else None)
+    values = data.ratings.values
+    lookup = {_key(v): i for i, v in enumerate(values)}
+    codes = np.full(len(items), -2, dtype=np.int64)
+    present = labels.map(is_present).to_numpy(dtype=bool)
+    codes[present] = [lookup.get(_key(v), -1) for v in labels[present]]
+    return codes
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return value
+
+
+def _dawid_skene_accuracy(data: _Question, gold: pd.Series) -> pd.DataFrame:
+    out = pd.DataFrame(index=_index(data))
+    out["ds_accuracy"] = np.nan
+    if data.n_values < 2 or data.n_values > MAX_DAWID_SKENE_VALUES:
+        return out
+    frame = pd.DataFrame(
+        {
+            "item_id": data.frame["item_id"].to_numpy(),
+            "annotator_id": data.frame["annotator_id"].to_numpy(),
+            "label": data.ratings.value_codes,
+        }
+    )
+    gold_codes = _gold_value_codes(data, gold) if not gold.empty else np.full(data.ratings.n_items, -2)
+    known = gold_codes >= 0
+    gold_series = pd.Series(gold_codes[known], index=data.ratings.items.astype(str)[known])
+    model = DawidSkene().fit(frame, gold=gold_series)
+    out["ds_accuracy"] = model.accuracies_.reindex(out.index).to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Label usage
+# ---------------------------------------------------------------------------------------------
+
+
+LABEL_USAGE_COLUMNS = (
+    "annotator_id",
+    "label",
+    "observed",
+    "expected",
+    "share",
+    "expected_share",
+    "ratio",
+    "residual",
+    "p_value",
+    "p_holm",
+)
+
+
+def label_usage(df: pd.DataFrame, *, level: str | None = None, categories: Sequence[Any] | None = None) -> pd.DataFrame:
+    r"""Each annotator's use of each label against the other annotators' labels on the same items.
+
+    On the items annotator ``a`` labelled that other humans labelled too, let :math:`p_{il}` be
+    the share of the others' labels of item ``i`` that are ``l``. Under the hypothesis that ``a``
+    labels like a randomly drawn other annotator, their count of ``l`` has mean
+    :math:`E_l = \sum_i p_{il}` and variance :math:`\sum_i p_{il}(1 - p_{il})`; ``residual`` is
+    :math:`(O_l - E_l) / \sqrt{\mathrm{var}}`, ``p_value`` its two-sided normal p, and ``p_holm``
+    the Holm adjustment over every annotator x label of the question. Comparing on the same items
+    removes the confounding of who got which items (MEASURES.md, annotator drift).
+
+    Returns
+    -------
+    DataFrame
+        ``annotator_id``, ``label``, ``observed``, ``expected``, ``share`` and
+        ``expected_share`` (of the annotator's compared labels), ``ratio`` (observed /
+        expected), ``residual``, ``p_value``, ``p_holm``; NaN where the variance is 0.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": [i for i in range(40) for _ in range(3)],
+    ...                    "annotator_id": ["a", "b", "c"] * 40,
+    ...                    "label": [x for i in range(40) for x in ("y", "y", "y" if i % 2 else "n")]})
+    >>> usage = label_usage(df)
+    >>> usage[usage["annotator_id"] == "c"][["label", "observed", "expected"]].values.tolist()
+    [['n', 20.0, 0.0], ['y', 20.0, 40.0]]
+    """
+    _require_columns(df)
+    parts = []
+    for question, rows in split_questions(df):
+        part = label_usage_table(_prepare(rows, level, categories))
+        if question is not None:
+            part.insert(1, "question", question)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def label_usage_table(data: _Question) -> pd.DataFrame:
+    """:func:`label_usage` on a prepared question."""
+    q, n_annotators = data.n_values, data.ratings.n_annotators
+    n_others = data.others.sum(axis=1)
+    compared = n_others > 0
+    shares = data.others[compared] / n_others[compared][:, None]
+    annotator = data.ratings.annotator_codes[compared]
+    expected = np.stack([np.bincount(annotator, weights=shares[:, v], minlength=n_annotators) for v in range(q)], axis=1)
+    variance = np.stack([np.bincount(annotator, weights=shares[:, v] * (1 - shares[:, v]), minlength=n_annotators) for v in range(q)], axis=1)
+    observed = np.bincount(annotator * q + data.ratings.value_codes[compared], minlength=n_annotators * q).reshape(n_annotators, q)
+    n_compared = observed.sum(axis=1, keepdims=True).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        residual = np.where(variance > 0, (observed - expected) / np.sqrt(variance), np.nan)
+        share = observed / n_compared
+        expected_share = expected / n_compared
+        ratio = np.where(expected > 0, observed / expected, np.nan)
+    p_value = 2 * stats.norm.sf(np.abs(residual))
+    p_holm = np.full(p_value.shape, np.nan)
+    tested = np.isfinite(p_value)
+    if tested.any():
+        p_holm[tested] = multipletests(p_value[tested], method="holm")[1]
+    labels = [format_label(v) if not isinstance(v, str) else v for v in _plain_values(data.ratings.values)]
+    return pd.DataFrame(
+        {
+            "annotator_id": np.repeat(data.ratings.annotators.astype(str).to_numpy(dtype=object), q),
+            "label": pd.Series(np.tile(np.asarray(labels, dtype=object), n_annotators), dtype=object),
+            "observed": observed.ravel().astype(float),
+            "expected": expected.ravel(),
+            "share": share.ravel(),
+            "expected_share": expected_share.ravel(),
+            "ratio": ratio.ravel(),
+            "residual": residual.ravel(),
+            "p_value": p_value.ravel(),
+            "p_holm": p_holm.ravel(),
+        }
+    )
+
+
+def _plain_values(values: np.ndarray) -> list:
+    out = []
+    for v in values:
+        v = v.item() if isinstance(v, np.generic) else v
+        out.append(int(v) if isinstance(v, float) and v.is_integer() else v)
+    return out
+
+
+def _overuse_summary(usage: pd.DataFrame) -> pd.DataFrame:
+    ranked = usage.dropna(subset=["residual"]).sort_values("residual", ascending=False, kind="stable")
+    top = ranked.drop_duplicates("annotator_id").set_index("annotator_id")
+    out = pd.DataFrame(
+        {
+            "overused_label": top["label"],
+            "overused_share": top["share"],
+            "overused_expected_share": top["expected_share"],
+            "overused_ratio": top["ratio"],
+            "overused_p_holm": top["p_holm"],
+        }
+    )
+    out["overused_label"] = out["overused_label"].astype(object)
+    return out
+
+
+def pairwise_label_bias(df: pd.DataFrame, *, categories: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Stuart-Maxwell test of marginal homogeneity for every annotator pair on shared items.
+
+    Do two annotators use the labels in the same proportions on the items both labelled? The
+    test (Stuart 1955; Maxwell 1970) is statsmodels' ``SquareTable.homogeneity``; ``p_holm`` is
+    Holm-adjusted over the pairs. NaN when the pair shares fewer than two items or the table is
+    degenerate.
+
+    Returns
+    -------
+    DataFrame
+        ``annotator_a``, ``annotator_b``, ``n_shared_items``, ``statistic``, ``df``,
+        ``p_value``, ``p_holm``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": [i for i in range(30) for _ in range(2)],
+    ...                    "annotator_id": ["a", "b"] * 30,
+    ...                    "label": [x for i in range(30) for x in ("y", "y" if i < 10 else "n")]})
+    >>> out = pairwise_label_bias(df)
+    >>> out[["annotator_a", "annotator_b", "n_shared_items"]].values.tolist(), bool(out["p_holm"][0] < 0.01)
+    ([['a', 'b', 30]], True)
+    """
+    _require_columns(df)
+    ratings = prepare_ratings(df[["item_id", "annotator_id", "label"]], categories=categories)
+    first, second, tables = pair_tables(ratings)
+    statistic, dof, p_value = np.full(len(first), np.nan), np.full(len(first), np.nan), np.full(len(first), np.nan)
+    for index, table in enumerate(tables):  # one test per annotator pair
+        used = (table.sum(axis=0) + table.sum(axis=1)) > 0
+        if table.sum() < 2 or used.sum() < 2:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            try:
+                result = SquareTable(table[np.ix_(used, used)], shift_zeros=False).homogeneity()
+            except np.linalg.LinAlgError:
+                continue
+        statistic[index], dof[index], p_value[index] = result.statistic, result.df, result.pvalue
+    p_holm = np.full(len(first), np.nan)
+    tested = np.isfinite(p_value)
+    if tested.any():
+        p_holm[tested] = multipletests(p_value[tested], method="holm")[1]
+    names = ratings.annotators.astype(str).to_numpy(dtype=object)
+    return pd.DataFrame(
+        {
+            "annotator_a": names[first],
+            "annotator_b": names[second],
+            "n_shared_items": tables.sum(axis=(1, 2)),
+            "statistic": statistic,
+            "df": dof,
+            "p_value": p_value,
+            "p_holm": p_holm,
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Leniency, speed, model annotators
+# ---------------------------------------------------------------------------------------------
+
+
+def _leniency(data: _Question) -> pd.DataFrame:
+    out = pd.DataFrame(index=_index(data))
+    values = _numeric_values(data)
+    if values is None:
+        out["leniency"], out["rating_sd"], out["crowd_rating_sd"] = np.nan, np.nan, np.nan
+        return out
+    own = values[data.ratings.value_codes]
+    others_mean, _ = _others_mean(data, values)
+    frame = pd.DataFrame({"a": data.ratings.annotator_codes, "own": own, "diff": own - others_mean})
+    grouped = frame.groupby("a")
+    n_annotators = data.ratings.n_annotators
+    out["leniency"] = grouped["diff"].mean().reindex(np.arange(n_annotators)).to_numpy()
+    out["rating_sd"] = grouped["own"].std().reindex(np.arange(n_annotators)).to_numpy()
+    out["crowd_rating_sd"] = float(np.std(own[data.is_human], ddof=1)) if data.is_human.sum() > 1 else np.nan
+    return out
+
+
+def _speed(data: _Question) -> pd.DataFrame:
+    out = pd.DataFrame(index=_index(data))
+    if "lead_time_s" not in data.frame.columns:
+        out["median_lead_time_s"], out["n_timed"], out["crowd_median_lead_time_s"], out["speed_ratio"] = np.nan, 0, np.nan, np.nan
+        return out
+    lead = pd.to_numeric(data.frame["lead_time_s"], errors="coerce").to_numpy(dtype=float)
+    frame = pd.DataFrame({"a": data.ratings.annotator_codes, "lead": lead, "human": data.is_human}).dropna(subset=["lead"])
+    grouped = frame.groupby("a")["lead"]
+    codes = np.arange(data.ratings.n_annotators)
+    medians = grouped.median().reindex(codes)
+    human_codes = np.unique(frame.loc[frame["human"], "a"])
+    crowd = float(medians.reindex(human_codes).median()) if len(human_codes) else np.nan
+    out["median_lead_time_s"] = medians.to_numpy()
+    out["n_timed"] = grouped.size().reindex(codes).fillna(0).astype(np.int64).to_numpy()
+    out["crowd_median_lead_time_s"] = crowd
+    out["speed_ratio"] = medians.to_numpy() / crowd if crowd and np.isfinite(crowd) else np.nan
+    return out
+
+
+def _model_signals(data: _Question) -> pd.DataFrame:
+    """Anchoring and labeling-function coverage/overlap/conflict for model annotators."""
+    out = pd.DataFrame(index=_index(data))
+    n_annotators, q = data.ratings.n_annotators, data.n_values
+    model = ~data.is_human
+    columns = ("prelabel_kept_share", "human_agreement_share", "lf_coverage", "lf_overlap", "lf_conflict")
+    for column in columns:
+        out[column] = np.nan
+    if not model.any():
+        return out
+    items, values, annotators = data.ratings.item_codes, data.ratings.value_codes, data.ratings.annotator_codes
+    humans_on_item = data.others.sum(axis=1)  # for a model rating, "others" are all humans
+    kept = data.others[np.arange(len(values)), values]
+    human_counts = data.others[model]
+    n_h = humans_on_item[model]
+    pairs = n_h * (n_h - 1)
+    agreeing_pairs = (human_counts * (human_counts - 1)).sum(axis=1)
+    model_counts = np.zeros((data.ratings.n_items, q))
+    np.add.at(model_counts, (items[model], values[model]), 1.0)
+    other_models = model_counts[items[model]].sum(axis=1) - 1
+    disagreeing_models = model_counts[items[model]].sum(axis=1) - model_counts[items[model], values[model]]
+    who = annotators[model]
+    sums = {
+        "kept": np.bincount(who, weights=kept[model], minlength=n_annotators),
+        "human_labels": np.bincount(who, weights=n_h, minlength=n_annotators),
+        "agreeing_pairs": np.bincount(who, weights=agreeing_pairs, minlength=n_annotators),
+        "pairs": np.bincount(who, weights=pairs, minlength=n_annotators),
+        "n": np.bincount(who, minlength=n_annotators).astype(float),
+        "overlap": np.bincount(who, weights=(other_models > 0).astype(float), minlength=n_annotators),
+        "conflict": np.bincount(who, weights=(disagreeing_models > 0).astype(float), minlength=n_annotators),
+    }
+    is_model = sums["n"] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["prelabel_kept_share"] = np.where(is_model & (sums["human_labels"] > 0), sums["kept"] / sums["human_labels"], np.nan)
+        out["human_agreement_share"] = np.where(is_model & (sums["pairs"] > 0), sums["agreeing_pairs"] / sums["pairs"], np.nan)
+        out["lf_coverage"] = np.where(is_model, sums["n"] / data.ratings.n_items, np.nan)
+        out["lf_overlap"] = np.where(is_model, sums["overlap"] / sums["n"], np.nan)
+        out["lf_conflict"] = np.where(is_model, sums["conflict"] / sums["n"], np.nan)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Agreement trend
+# ---------------------------------------------------------------------------------------------
+
+
+TREND_COLUMNS = ("annotator_id", "window", "window_order", "n_items", "kappa_vs_consensus", "percent_vs_consensus")
+
+
+def agreement_trend(
+    df: pd.DataFrame,
+    by: str = "batch",
+    *,
+    level: str | None = None,
+    categories: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Each annotator's agreement with the leave-one-out consensus per batch or per week.
+
+    The consensus is computed once on the whole question; each window's kappa uses the
+    annotator's labels in that window. Windows are batches in their categorical order (else in
+    the order of their first ``created_at``, else sorted), or ISO weeks (Monday start) of
+    ``created_at``.
+
+    Returns
+    -------
+    DataFrame
+        ``annotator_id``, (``question``), ``window``, ``window_order``, ``n_items``,
+        ``kappa_vs_consensus``, ``percent_vs_consensus``; one row per annotator x window where
+        the annotator has labels with a consensus. NaN kappa where it is undefined.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": [i for i in range(8) for _ in range(3)],
+    ...                    "annotator_id": ["a", "b", "c"] * 8,
+    ...                    "label": ["y", "y", "y", "n", "n", "n"] * 4,
+    ...                    "batch": ["v1"] * 12 + ["v2"] * 12})
+    >>> agreement_trend(df)[["annotator_id", "window", "n_items", "percent_vs_consensus"]].head(2).values.tolist()
+    [['a', 'v1', 4, 1.0], ['a', 'v2', 4, 1.0]]
+    """
+    _require_columns(df)
+    if by not in TREND_WINDOWS:
+        raise MetricInputError(f"by {by!r} is not one of {TREND_WINDOWS}")
+    parts = []
+    for question, rows in split_questions(df):
+        data = _prepare(rows, level, categories)
+        part = _trend(data, by)
+        if question is not None:
+            part.insert(1, "question", question)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _windows(data: _Question, by: str) -> tuple[np.ndarray, list[str]] | None:
+    """Per rating: the window code (-1 when unknown), and the window names in order."""
+    frame = data.frame
+    if by == "week":
+        if "created_at" not in frame.columns:
+            return None
+        created = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
+        weeks = created.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
+        keys = weeks.dt.strftime("%Y-%m-%d").where(weeks.notna(), None)
+        names = sorted(k for k in pd.unique(keys.dropna()))
+    else:
+        if "batch" not in frame.columns:
+            return None
+        keys = frame["batch"].astype(object).where(frame["batch"].notna(), None).map(lambda v: None if v is None else str(v))
+        names = _batch_order(frame, keys)
+    if not names:
+        return None
+    lookup = {name: i for i, name in enumerate(names)}
+    codes = np.array([lookup.get(k, -1) if k is not None else -1 for k in keys], dtype=np.int64)
+    return codes, names
+
+
+def _batch_order(frame: pd.DataFrame, keys: pd.Series) -> list[str]:
+    if isinstance(frame["batch"].dtype, pd.CategoricalDtype):
+        present = set(keys.dropna())
+        return [str(c) for c in frame["batch"].cat.categories if str(c) in present]
+    if "created_at" in frame.columns:
+        created = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
+        first = created.groupby(keys).min()
+        if first.notna().all():
+            return [str(k) for k in first.sort_values(kind="stable").index]
+    return sorted(str(k) for k in keys.dropna().unique())
+
+
+def _trend_tables(data: _Question, by: str) -> tuple[np.ndarray, list[str]] | None:
+    windows = _windows(data, by)
+    if windows is None:
+        return None
+    codes, names = windows
+    n_windows, n_annotators, q = len(names), data.ratings.n_annotators, data.n_values
+    group = data.ratings.annotator_codes * n_windows + np.maximum(codes, 0)
+    tables = _tables(data, group, n_annotators * n_windows, mask=codes >= 0)
+    return tables.reshape(n_annotators, n_windows, q, q), names
+
+
+def _trend(data: _Question, by: str) -> pd.DataFrame:
+    result = _trend_tables(data, by)
+    if result is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TREND_COLUMNS})
+    tables, names = result
+    n_annotators, n_windows = tables.shape[:2]
+    out = pd.DataFrame(
+        {
+            "annotator_id": np.repeat(data.ratings.annotators.astype(str).to_numpy(dtype=object), n_windows),
+            "window": np.tile(np.asarray(names, dtype=object), n_annotators),
+            "window_order": np.tile(np.arange(n_windows), n_annotators),
+            "n_items": tables.sum(axis=(2, 3)).ravel(),
+            "kappa_vs_consensus": _kappa(data, tables).ravel(),
+            "percent_vs_consensus": _percent(tables).ravel(),
+        }
+    )
+    return out[out["n_items"] > 0].reset_index(drop=True)
+
+
+def _drop_summary(data: _Question, by: str, min_items: int) -> pd.DataFrame:
+    """Per annotator, the window from which kappa fell most beyond the crowd's own change."""
+    columns = ("drop_window", "kappa_before", "kappa_after", "crowd_kappa_before", "crowd_kappa_after", "drop_excess")
+    out = pd.DataFrame(index=_index(data))
+    for column in columns:
+        out[column] = np.nan
+    out["drop_window"] = None
+    result = _trend_tables(data, by)
+    if result is None or len(result[1]) < 2:
+        return out
+    tables, names = result
+    before = np.cumsum(tables, axis=1)[:, :-1]  # split s: windows 0..s are "before"
+    after = tables.sum(axis=1, keepdims=True) - before
+    crowd_before, crowd_after = before.sum(axis=0), after.sum(axis=0)
+    kappa_before, kappa_after = _kappa(data, before), _kappa(data, after)
+    crowd_change = _kappa(data, crowd_before) - _kappa(data, crowd_after)
+    excess = (kappa_before - kappa_after) - crowd_change[None, :]
+    enough = (before.sum(axis=(2, 3)) >= min_items) & (after.sum(axis=(2, 3)) >= min_items)
+    excess = np.where(enough & np.isfinite(excess), excess, -np.inf)
+    best = excess.argmax(axis=1)
+    rows = np.arange(tables.shape[0])
+    found = np.isfinite(excess[rows, best])
+    out["drop_excess"] = np.where(found, excess[rows, best], np.nan)
+    out["kappa_before"] = np.where(found, kappa_before[rows, best], np.nan)
+    out["kappa_after"] = np.where(found, kappa_after[rows, best], np.nan)
+    out["crowd_kappa_before"] = np.where(found, _kappa(data, crowd_before)[best], np.nan)
+    out["crowd_kappa_after"] = np.where(found, _kappa(data, crowd_after)[best], np.nan)
+    out["drop_window"] = pd.Series([names[b + 1] if f else None for b, f in zip(best, found, strict=True)], dtype=object).to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags
+# ---------------------------------------------------------------------------------------------
+
+
+def _flags(table: pd.DataFrame, level: str, trend_by: str, t: CalibrationThresholds) -> tuple[list, list]:
+    flags, reasons = [], []
+    for row in table.itertuples(index=False):  # one annotator per iteration: building sentences
+        found = [check(row, level, trend_by, t) for check in _CHECKS]
+        found = [f for f in found if f is not None]
+        flags.append(tuple(code for code, _ in found))
+        reasons.append(tuple(reason for _, reason in found))
+    return flags, reasons
+
+
+def _near_chance(row, level, trend_by, t):
+    if row.n_consensus_items < t.min_items:
+        return None
+    if math.isfinite(row.kappa_vs_consensus):
+        if row.kappa_vs_consensus < t.near_chance_kappa:
+            return "near_chance", (
+                f"near-chance agreement (possible spammer): kappa with consensus "
+                f"{row.kappa_vs_consensus:.2f} on {row.n_consensus_items} items"
+            )
+        return None
+    if math.isfinite(row.correlation_vs_others) and row.correlation_vs_others < t.near_chance_kappa:
+        return "near_chance", (
+            f"near-chance agreement (possible spammer): correlation with the others' mean "
+            f"{row.correlation_vs_others:.2f} on {row.n_consensus_items} items"
+        )
+    return None
+
+
+def _low_gold(row, level, trend_by, t):
+    if row.n_gold < t.min_gold_items or not math.isfinite(row.gold_ci_high):
+        return None
+    if row.gold_ci_high < t.min_gold_accuracy:
+        return "low_gold_accuracy", (
+            f"gold accuracy below {t.min_gold_accuracy:.0%}: {row.gold_accuracy:.0%} on {row.n_gold} gold items "
+            f"(95% CI {row.gold_ci_low:.0%}-{row.gold_ci_high:.0%})"
+        )
+    return None
+
+
+def _overuse(row, level, trend_by, t):
+    if not isinstance(row.overused_label, str) or not math.isfinite(row.overused_p_holm):
+        return None
+    gap = row.overused_share - row.overused_expected_share
+    if row.overused_p_holm < t.overuse_p and row.overused_ratio >= t.overuse_ratio and gap >= t.overuse_min_share_gap:
+        return "label_overuse", (
+            f"over-uses label {row.overused_label}: {row.overused_share:.0%} vs {row.overused_expected_share:.0%} "
+            f"by others on the same items (p_holm={row.overused_p_holm:.1g})"
+        )
+    return None
+
+
+def _too_fast(row, level, trend_by, t):
+    if row.n_timed < t.min_timed_items or not math.isfinite(row.speed_ratio) or row.annotator_kind == "model":
+        return None
+    if row.speed_ratio < t.too_fast_ratio:
+        return "too_fast", (
+            f"too fast: median {row.median_lead_time_s:.1f} s per item vs the crowd's "
+            f"{row.crowd_median_lead_time_s:.1f} s ({row.speed_ratio:.0%})"
+        )
+    return None
+
+
+def _drop(row, level, trend_by, t):
+    if not isinstance(row.drop_window, str) or not math.isfinite(row.drop_excess):
+        return None
+    if row.drop_excess >= t.agreement_drop:
+        window = "batch" if trend_by == "batch" else "week of"
+        return "agreement_drop", (
+            f"agreement dropped after {window} {row.drop_window}: {row.kappa_before:.2f} -> {row.kappa_after:.2f} "
+            f"(crowd {row.crowd_kappa_before:.2f} -> {row.crowd_kappa_after:.2f})"
+        )
+    return None
+
+
+def _lenient(row, level, trend_by, t):
+    if not math.isfinite(row.leniency) or not math.isfinite(row.crowd_rating_sd) or row.crowd_rating_sd <= 0:
+        return None
+    if row.n_consensus_items < t.min_items:
+        return None
+    size = row.leniency / row.crowd_rating_sd
+    if abs(size) >= t.leniency_sd:
+        direction = "higher" if size > 0 else "lower"
+        return "leniency", (
+            f"rates {direction} than the others on the same items: {row.leniency:+.2f} points on average "
+            f"({abs(size):.1f} sd)"
+        )
+    return None
+
+
+_CHECKS = (_near_chance, _low_gold, _overuse, _too_fast, _drop, _lenient)
+
+
+# ---------------------------------------------------------------------------------------------
+# annotator_confusion
+# ---------------------------------------------------------------------------------------------
+
+
+def annotator_confusion(
+    df: pd.DataFrame,
+    annotator: Any,
+    *,
+    level: str | None = None,
+    categories: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """One annotator's labels against the leave-one-out consensus, for the dashboard's heatmap.
+
+    Returns
+    -------
+    DataFrame
+        ``consensus_label``, ``annotator_label``, ``n``, ``share_of_consensus`` (share of the
+        items with that consensus that the annotator gave this label: rows sum to one); one row
+        per cell with ``n > 0``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_id": [i for i in range(4) for _ in range(3)],
+    ...                    "annotator_id": ["a", "b", "c"] * 4,
+    ...                    "label": ["y", "y", "n", "n", "n", "n", "y", "y", "y", "n", "n", "y"]})
+    >>> annotator_confusion(df, "c").values.tolist()
+    [['n', 'n', 1, 0.5], ['n', 'y', 1, 0.5], ['y', 'n', 1, 0.5], ['y', 'y', 1, 0.5]]
+    """
+    _require_columns(df)
+    rows = df if "question" not in df.columns or df["question"].nunique() <= 1 else None
+    if rows is None:
+        raise MetricInputError("annotator_confusion needs the rows of one question; filter on 'question' first")
+    data = _prepare(rows, level, categories)
+    names = data.ratings.annotators.astype(str)
+    if str(annotator) not in set(names):
+        raise MetricInputError(f"annotator {annotator!r} has no label here; the annotators are {list(names)[:10]}")
+    code = int(np.flatnonzero(names == str(annotator))[0])
+    mine = data.ratings.annotator_codes == code
+    table = _tables(data, np.zeros(data.ratings.n_ratings, dtype=np.int64), 1, mask=mine)[0]
+    consensus_code, own_code = np.nonzero(table.T)
+    counts = table[own_code, consensus_code]
+    totals = table.sum(axis=0)[consensus_code]
+    labels = np.asarray(_plain_values(data.ratings.values), dtype=object)
+    return pd.DataFrame(
+        {
+            "consensus_label": pd.Series(labels[consensus_code], dtype=object),
+            "annotator_label": pd.Series(labels[own_code], dtype=object),
+            "n": counts.astype(np.int64),
+            "share_of_consensus": counts / totals,
+        }
+    )

@@ -252,6 +252,36 @@ def prepare_ratings(
     )
 
 
+def label_values(
+    labels: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    categories: Sequence[Any] | None = None,
+    level: str = "nominal",
+) -> np.ndarray:
+    """The values of one question in the order :func:`prepare_ratings` gives them.
+
+    Numbers sort numerically, text (nominal) by its string, declared ``categories`` keep their
+    order (and must hold every label); ordinal text needs declared categories. Missing labels are
+    left out. Engines (:mod:`qa.engines`) call this on the distinct labels they reduced, so their
+    pattern columns are the in-memory ones.
+
+    Raises
+    ------
+    MetricInputError
+        As :func:`prepare_ratings` for the same labels.
+
+    Examples
+    --------
+    >>> label_values(["b", "a", None]).tolist(), label_values([10.0, 2.0]).tolist()
+    (['a', 'b'], [2.0, 10.0])
+    """
+    if level not in LEVELS:
+        raise MetricInputError(f"level {level!r} is not one of {LEVELS}")
+    series = pd.Series(np.asarray(labels, dtype=object) if not isinstance(labels, pd.Series) else labels)
+    _, values = _encode_labels(series, categories=categories, level=level)
+    return values
+
+
 def _require_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:
     if not isinstance(df, pd.DataFrame):
         raise MetricInputError(

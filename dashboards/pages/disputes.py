@@ -29,6 +29,7 @@ if disputes is None:
 facets = data.dispute_facets(question)
 decisions = store.current(question)
 
+header = st.container()
 filters = st.columns(5)
 actions = filters[0].multiselect("Action", [a for a in ACTIONS if a in set(disputes["action"])], key="disputes_action")
 annotators = filters[1].multiselect("Annotator", sorted(facets["annotator_id"].unique()), key="disputes_annotator")
@@ -43,8 +44,9 @@ if status == "pending":
 elif status == "adjudicated":
     table = table[table["final_label"] != ""]
 
-context.page_header("Disputed items", question, {"action": actions, "annotator": annotators, "batch": batches,
-                                                 "label": labels, "status": status})
+with header:
+    context.page_header("Disputed items", question, {"action": actions, "annotator": annotators, "batch": batches,
+                                                     "label": labels, "status": status})
 counts = st.columns(3)
 counts[0].metric("Disputed items", f"{len(disputes):,}")
 counts[1].metric("Shown", f"{len(table):,}")

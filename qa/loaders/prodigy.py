@@ -10,7 +10,8 @@ What maps to what (see docs/formats-tools.md):
   the export shares it (and a note says so).
 - choice tasks (``options``): ``accept`` lists the chosen option ids -> a category, or a frozenset
   when the question is multi-choice (``config.choice_style == "multiple"`` or any answer with
-  several ids). ``answer: reject`` marks the selected options as wrong without giving the right
+  several ids). Options whose ids are all JSON numbers (1..5) form a rating: an ordinal question
+  with numeric labels. ``answer: reject`` marks the selected options as wrong without giving the right
   one, so it is skipped as ``rejected``.
 - manual span tasks (``ner_manual``, ``spans_manual``): ``spans`` -> a tuple of ``Span``; an
   accepted example without spans is the empty tuple ("no entities"); ``reject`` -> ``rejected``.
@@ -185,8 +186,14 @@ def _question_and_label(kind: str, data: dict, answer: str, options: LoadOptions
     if kind == "choice":
         question = _choice_question(options)
         ids = _option_ids(data.get("options"), builder.path, record)
-        builder.declare_question(question, "multilabel" if multiple else "categorical", ids)
         chosen = _accepted(data, builder.path, record)
+        if not multiple and _numeric_options(data.get("options")):
+            # options 1..5 with integer ids: Prodigy's usual way to ask for a rating
+            builder.declare_question(question, "ordinal", tuple(sorted(float(i) for i in ids)))
+            if len(chosen) > 1:
+                raise InputError("a single-choice answer lists several options", path=builder.path, record=record, field="accept")
+            return question, float(chosen[0]) if chosen else None
+        builder.declare_question(question, "multilabel" if multiple else "categorical", ids)
         if multiple:
             return question, frozenset(chosen)
         if len(chosen) > 1:
@@ -228,6 +235,13 @@ def _option_ids(option_list: Any, path: Path, record: str) -> tuple[str, ...]:
             raise InputError(f"expected an option with an 'id', found {option!r}", path=path, record=record, field="options")
         ids.append(str(option["id"]))
     return tuple(ids)
+
+
+def _numeric_options(option_list: list) -> bool:
+    """True when every option id is a JSON number (not a bool): the options form a rating scale."""
+    return bool(option_list) and all(
+        isinstance(option["id"], (int, float)) and not isinstance(option["id"], bool) for option in option_list
+    )
 
 
 def _accepted(data: dict, path: Path, record: str) -> list[str]:

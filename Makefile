@@ -16,9 +16,11 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/aqa summary sample_data/support_project.csv
-	$(VENV)/bin/aqa check sample_data/support_project.csv --config sample_data/aqa.toml || true
-	$(VENV)/bin/aqa report sample_data/support_project.csv --config sample_data/aqa.toml --output build/report.html
-	@echo "Report written to build/report.html. Start the dashboard with: $(VENV)/bin/aqa dashboard sample_data/support_project.csv"
+	$(VENV)/bin/aqa check --config sample_data/aqa.toml --junit build/junit.xml --json build/checks.json
+	$(VENV)/bin/aqa report --config sample_data/aqa.toml --output build/report.html
+	@echo
+	@echo "Report: build/report.html (opens offline). JUnit: build/junit.xml."
+	@echo "Dashboard: $(VENV)/bin/aqa dashboard sample_data/support_project.csv"
 
 # Debian's chromium for the real-browser dashboard test (never a browser download). Where it
 # cannot be installed (not root, no apt), the browser tests skip and say why.

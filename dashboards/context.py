@@ -227,7 +227,8 @@ def prepare() -> PageContext | None:
     annotations = load_source(source, config)
     data = dashboard_data(source.content_hash, config_hash(config_path) + str(config_path), annotations, config)
     question = question_picker(annotations)
-    st.sidebar.caption(f"Export: {source.path.name}  \nConfiguration: {config_path or 'defaults (no aqa.toml found)'}")
+    st.sidebar.caption(f"Export: {plain(source.path.name)}  \n"
+                       f"Configuration: {plain(config_path) if config_path else 'defaults (no aqa.toml found)'}")
     context = PageContext(source=source, data=data, question=question, config=config)
     st.session_state[CONTEXT_KEY] = context
     return context

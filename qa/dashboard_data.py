@@ -40,8 +40,10 @@ AGREEMENT_KINDS = ("categorical", "multilabel", "ordinal", "interval", "spans")
 CATEGORY_KINDS = ("categorical", "multilabel")
 CALIBRATION_KINDS = ("categorical", "multilabel", "ordinal", "interval")
 NUMERIC_KINDS = ("ordinal", "interval")
-#: Metadata columns with at most this many distinct values can be strata (language, channel...).
+#: Metadata columns with at most this many distinct values can be strata (language, channel...)...
 MAX_STRATUM_VALUES = 50
+#: ... when their values are short (a canned reply with 40 variants is text, not a stratum).
+MAX_STRATUM_VALUE_CHARS = 40
 #: The overview lists this many flags: the few that matter most.
 TOP_FLAGS = 8
 
@@ -483,7 +485,12 @@ class DashboardData:
         def compute() -> list[str]:
             items = self.annotations.items
             columns = [c for c in items.columns if c not in ("item_id", "text")]
-            return [c for c in columns if 2 <= items[c].astype(str).nunique() <= MAX_STRATUM_VALUES]
+            chosen = []
+            for column in columns:  # one pass per metadata column, not per item
+                values = pd.Series(items[column].dropna().astype(str).unique())
+                if 2 <= len(values) <= MAX_STRATUM_VALUES and values.str.len().max() <= MAX_STRATUM_VALUE_CHARS:
+                    chosen.append(column)
+            return chosen
 
         return self._cached(("strata_columns",), compute)
 

@@ -123,7 +123,7 @@ else:
                      format_func=lambda i: format_label(candidates[i]), key=label_key)
         st.text_area("Note", key="adjudication_note", placeholder="why (optional)")
         st.text_input("Who is deciding", value=st.session_state.get(context.ADJUDICATOR_KEY, ""), key="adjudication_who")
-        st.form_submit_button("Save decision", type="primary", on_click=save_decision,
+        st.form_submit_button("Save decision", type="primary", on_click=save_decision, key="adjudication_save",
                               args=(item_id, question, candidates, label_key))
 saved = st.session_state.pop(SAVED_KEY, None)
 if saved is not None:

@@ -37,6 +37,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --quiet --no-deps 'crowd-kit>=1.2'
 	$(PY) bench/run.py
 
 sample-data: $(STAMP)

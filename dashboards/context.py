@@ -276,9 +276,10 @@ def compute(what: str, function: Callable[[], T]) -> T | None:
 def show_table(frame: pd.DataFrame, *, key: str, column_config: dict | None = None, height: int | str = "auto") -> None:
     """A sortable, filterable table (first ``MAX_TABLE_ROWS`` rows; the page says so)."""
     shown = frame.head(MAX_TABLE_ROWS)
-    if len(frame) > MAX_TABLE_ROWS:
-        st.caption(f"Showing the first {MAX_TABLE_ROWS:,} of {len(frame):,} rows; narrow the filters to see others.")
-    st.dataframe(_displayable(shown), key=key, hide_index=True, column_config=column_config, height=height)
+    with st.container(key=key):  # the key names the table for tests and for the page's CSS class
+        if len(frame) > MAX_TABLE_ROWS:
+            st.caption(f"Showing the first {MAX_TABLE_ROWS:,} of {len(frame):,} rows; narrow the filters to see others.")
+        st.dataframe(_displayable(shown), hide_index=True, column_config=column_config, height=height)
 
 
 def _displayable(frame: pd.DataFrame) -> pd.DataFrame:

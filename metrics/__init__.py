@@ -7,6 +7,7 @@ question and returns a frozen dataclass or a tidy DataFrame. No file I/O, no pri
 from __future__ import annotations
 
 from metrics.alpha import jaccard_distance, krippendorff_alpha, masi_distance
+from metrics.balance import ClassBalance, class_balance, prevalence_and_agreement
 from metrics.bootstrap import bootstrap_replicates, multinomial_weights, percentile_interval
 from metrics.calibration import (
     CalibrationThresholds,
@@ -18,8 +19,18 @@ from metrics.calibration import (
 )
 from metrics.confusion import confusion_pairs
 from metrics.consensus import DawidSkene, consensus
+from metrics.coverage import StrataCoverage, strata_coverage
 from metrics.disagreement import item_disagreement
 from metrics.disputes import DisputeThresholds, disputed_items
+from metrics.diversity import (
+    TextDiversity,
+    conflicting_labels,
+    diversity_by_source,
+    duplicate_groups,
+    text_diversity,
+    vendi_score,
+)
+from metrics.drift import DriftResult, OmnibusTest, label_drift, paired_label_shift
 from metrics.errors import MetricInputError
 from metrics.icc import icc
 from metrics.kappa import (
@@ -92,4 +103,20 @@ __all__ = [
     "pairwise_label_bias",
     "span_agreement",
     "span_f1",
+    # drift, balance, diversity, coverage (issue 5)
+    "ClassBalance",
+    "DriftResult",
+    "OmnibusTest",
+    "StrataCoverage",
+    "TextDiversity",
+    "class_balance",
+    "conflicting_labels",
+    "diversity_by_source",
+    "duplicate_groups",
+    "label_drift",
+    "paired_label_shift",
+    "prevalence_and_agreement",
+    "strata_coverage",
+    "text_diversity",
+    "vendi_score",
 ]

@@ -51,7 +51,7 @@ from metrics.consensus import DawidSkene, gold_for, is_present, split_questions
 from metrics.disputes import format_label, infer_level
 from metrics.errors import MetricInputError
 from metrics.kappa import agreement_weights, cohen_from_tables
-from metrics.pairwise import pair_tables, pairwise_agreement
+from metrics.pairwise import pair_tables
 from metrics.ratings import Ratings, prepare_ratings
 
 FLAG_CODES = ("near_chance", "low_gold_accuracy", "label_overuse", "too_fast", "agreement_drop", "leniency")
@@ -83,6 +83,15 @@ class CalibrationThresholds:
     min_timed_items : speed is judged on at least 20 timed labels.
     agreement_drop : 0.20 of kappa beyond the crowd's own change from the same window on.
     drop_min_items : each side of a drop needs at least this many items.
+    class_drop : 0.25: the same flag also fires when the annotator's agreement on the items of
+        one consensus class (their recall of that class) falls by this much beyond the crowd's,
+        with Holm-adjusted p < ``overuse_p`` (two-proportion z-test) and at least
+        ``class_drop_min_items`` items of the class on each side. A drift confined to one class
+        (a guideline change about "how_to") moves overall kappa too little to see.
+    class_drop_min_items : 10.
+    gold_tolerance : ordinal and interval ratings within this many points of the gold rating
+        count as correct (1.0: on a 5-point scale a careful rater with 0.65 points of noise
+        hits the exact gold point only about half the time; categories are always exact).
     leniency_sd : 0.5 standard deviations of the question's ratings (Cohen's "medium" effect).
     ci_level : level of the Wilson interval.
     """
@@ -98,6 +107,9 @@ class CalibrationThresholds:
     min_timed_items: int = 20
     agreement_drop: float = 0.20
     drop_min_items: int = 30
+    class_drop: float = 0.25
+    class_drop_min_items: int = 10
+    gold_tolerance: float = 1.0
     leniency_sd: float = 0.5
     ci_level: float = 0.95
 
@@ -146,6 +158,11 @@ def _prepare(df: pd.DataFrame, level: str | None, categories: Sequence[Any] | No
 
 
 def _kappa_weights(level: str, q: int) -> np.ndarray | None:
+    """Agreement weights, or None where a kappa over whole answers means nothing: span answers
+    (each distinct set of spans would be a category; use :func:`metrics.span_agreement`) and
+    multi-label or interval questions with more than ``MAX_KAPPA_VALUES`` distinct answers."""
+    if level == "spans" or (level == "multilabel" and q > MAX_KAPPA_VALUES):
+        return None
     if level == "ordinal":
         return agreement_weights(q, "linear")
     if level in ("interval", "ratio"):
@@ -283,12 +300,13 @@ def _calibrate_question(df, gold, level, thresholds, categories, trend_by) -> pd
     table = table.join(_consensus_agreement(data), on="annotator_id")
     table = table.join(_alpha_change(data), on="annotator_id")
     table = table.join(_mean_pairwise_kappa(data), on="annotator_id")
-    table = table.join(_gold_accuracy(data, gold, thresholds.ci_level), on="annotator_id")
+    table = table.join(_gold_accuracy(data, gold, thresholds.ci_level, thresholds.gold_tolerance), on="annotator_id")
     table = table.join(_dawid_skene_accuracy(data, gold), on="annotator_id")
     table = table.join(_overuse_summary(label_usage_table(data)), on="annotator_id")
     table = table.join(_leniency(data), on="annotator_id")
     table = table.join(_speed(data), on="annotator_id")
     table = table.join(_drop_summary(data, trend_by, thresholds.drop_min_items), on="annotator_id")
+    table = table.join(_class_drop_summary(data, trend_by, thresholds), on="annotator_id")
     table = table.join(_model_signals(data), on="annotator_id")
     flags, reasons = _flags(table, data.level, trend_by, thresholds)
     table["flags"] = pd.Series(flags, dtype=object).to_numpy()
@@ -395,7 +413,7 @@ def _mean_pairwise_kappa(data: _Question) -> pd.DataFrame:
     return out
 
 
-def _gold_accuracy(data: _Question, gold: pd.Series, ci_level: float) -> pd.DataFrame:
+def _gold_accuracy(data: _Question, gold: pd.Series, ci_level: float, tolerance: float) -> pd.DataFrame:
     out = pd.DataFrame(index=_index(data))
     n_gold = np.zeros(data.ratings.n_annotators)
     correct = np.zeros(data.ratings.n_annotators)
@@ -403,6 +421,10 @@ def _gold_accuracy(data: _Question, gold: pd.Series, ci_level: float) -> pd.Data
         gold_of_rating = _gold_value_codes(data, gold)[data.ratings.item_codes]
         has_gold = gold_of_rating != -2
         right = gold_of_rating == data.ratings.value_codes
+        values = _numeric_values(data)
+        if values is not None:
+            gold_value = _gold_numbers(gold, data)[data.ratings.item_codes]
+            right = has_gold & (np.abs(values[data.ratings.value_codes] - gold_value) <= tolerance)
         n_gold = np.bincount(data.ratings.annotator_codes[has_gold], minlength=data.ratings.n_annotators).astype(float)
         correct = np.bincount(data.ratings.annotator_codes[right], minlength=data.ratings.n_annotators).astype(float)
     out["n_gold"] = n_gold.astype(np.int64)
@@ -414,6 +436,12 @@ def _gold_accuracy(data: _Question, gold: pd.Series, ci_level: float) -> pd.Data
         low[judged], high[judged] = proportion_confint(correct[judged], n_gold[judged], alpha=1 - ci_level, method="wilson")
     out["gold_ci_low"], out["gold_ci_high"] = low, high
     return out
+
+
+def _gold_numbers(gold: pd.Series, data: _Question) -> np.ndarray:
+    """Per item code: the numeric gold rating (NaN when none)."""
+    labels = gold.reindex(data.ratings.items.astype(str))
+    return pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
 
 
 def _gold_value_codes(data: _Question, gold: pd.Series) -> np.ndarray:
@@ -858,6 +886,58 @@ def _drop_summary(data: _Question, by: str, min_items: int) -> pd.DataFrame:
     return out
 
 
+def _class_drop_summary(data: _Question, by: str, t: CalibrationThresholds) -> pd.DataFrame:
+    """Per annotator, the consensus class whose recall fell most beyond the crowd's, from some
+    window on (two-proportion z-test, Holm-adjusted over annotators x splits x classes)."""
+    columns = ("class_drop_label", "class_drop_window", "class_recall_before", "class_recall_after",
+               "crowd_class_recall_before", "crowd_class_recall_after", "class_drop_excess",
+               "class_drop_p_holm", "class_drop_became")
+    out = pd.DataFrame(index=_index(data))
+    for column in columns:
+        out[column] = None if column in ("class_drop_label", "class_drop_window", "class_drop_became") else np.nan
+    result = _trend_tables(data, by)
+    if result is None or len(result[1]) < 2 or data.level not in ("nominal", "multilabel") or data.weights is None:
+        return out
+    tables, names = result
+    before = np.cumsum(tables, axis=1)[:, :-1].astype(float)  # A x S x own x consensus
+    after = tables.sum(axis=1, keepdims=True) - before
+    diag = np.arange(data.n_values)
+    n_before, n_after = before.sum(axis=2), after.sum(axis=2)  # A x S x class
+    hit_before, hit_after = before[:, :, diag, diag], after[:, :, diag, diag]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall_before, recall_after = hit_before / n_before, hit_after / n_after
+        crowd_before = before.sum(axis=0)[:, diag, diag] / before.sum(axis=(0, 2))
+        crowd_after = after.sum(axis=0)[:, diag, diag] / after.sum(axis=(0, 2))
+        pooled = (hit_before + hit_after) / (n_before + n_after)
+        z = (recall_before - recall_after) / np.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
+    p_value = stats.norm.sf(z)  # one-sided: a drop
+    enough = (n_before >= t.class_drop_min_items) & (n_after >= t.class_drop_min_items) & np.isfinite(p_value)
+    p_holm = np.full(p_value.shape, np.nan)
+    if enough.any():
+        p_holm[enough] = multipletests(p_value[enough], method="holm")[1]
+    excess = (recall_before - recall_after) - (crowd_before - crowd_after)[None, :, :]
+    excess = np.where(enough & np.isfinite(excess), excess, -np.inf)
+    flat = excess.reshape(excess.shape[0], -1)
+    best = flat.argmax(axis=1)
+    split, klass = np.unravel_index(best, excess.shape[1:])
+    rows = np.arange(excess.shape[0])
+    found = np.isfinite(flat[rows, best])
+    labels = np.asarray(_plain_values(data.ratings.values), dtype=object)
+    became = after[rows, split, :, klass].copy()  # own labels on items of that class, after
+    became[rows, klass] = -1
+    pick = lambda values: np.where(found, values, np.nan)  # noqa: E731
+    out["class_drop_label"] = pd.Series([labels[k] if f else None for k, f in zip(klass, found, strict=True)], dtype=object).to_numpy()
+    out["class_drop_window"] = pd.Series([names[s + 1] if f else None for s, f in zip(split, found, strict=True)], dtype=object).to_numpy()
+    out["class_recall_before"] = pick(recall_before[rows, split, klass])
+    out["class_recall_after"] = pick(recall_after[rows, split, klass])
+    out["crowd_class_recall_before"] = pick(crowd_before[split, klass])
+    out["crowd_class_recall_after"] = pick(crowd_after[split, klass])
+    out["class_drop_excess"] = pick(flat[rows, best])
+    out["class_drop_p_holm"] = pick(p_holm[rows, split, klass])
+    out["class_drop_became"] = pd.Series([labels[b] if f else None for b, f in zip(became.argmax(axis=1), found, strict=True)], dtype=object).to_numpy()
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Flags
 # ---------------------------------------------------------------------------------------------
@@ -926,13 +1006,22 @@ def _too_fast(row, level, trend_by, t):
 
 
 def _drop(row, level, trend_by, t):
-    if not isinstance(row.drop_window, str) or not math.isfinite(row.drop_excess):
-        return None
-    if row.drop_excess >= t.agreement_drop:
-        window = "batch" if trend_by == "batch" else "week of"
+    window = "batch" if trend_by == "batch" else "week of"
+    if isinstance(row.drop_window, str) and math.isfinite(row.drop_excess) and row.drop_excess >= t.agreement_drop:
         return "agreement_drop", (
             f"agreement dropped after {window} {row.drop_window}: {row.kappa_before:.2f} -> {row.kappa_after:.2f} "
             f"(crowd {row.crowd_kappa_before:.2f} -> {row.crowd_kappa_after:.2f})"
+        )
+    if (
+        isinstance(row.class_drop_window, str)
+        and math.isfinite(row.class_drop_excess)
+        and row.class_drop_excess >= t.class_drop
+        and row.class_drop_p_holm < t.overuse_p
+    ):
+        return "agreement_drop", (
+            f"agreement on {row.class_drop_label} items dropped after {window} {row.class_drop_window}: "
+            f"{row.class_recall_before:.2f} -> {row.class_recall_after:.2f} (crowd {row.crowd_class_recall_before:.2f} -> "
+            f"{row.crowd_class_recall_after:.2f}; now mostly labelled {row.class_drop_became}; p_holm={row.class_drop_p_holm:.1g})"
         )
     return None
 

@@ -49,10 +49,13 @@ CONSENSUS_COLUMNS = (
     "is_gold",
 )
 
-DS_SMOOTHING = 0.01
-"""Dirichlet pseudo-count added to every confusion-matrix cell and every class prior in the
-M-step (a MAP estimate, Raykar et al. 2010, sec. 2.4): keeps an annotator's log-probability of a
-label they never used finite, and is negligible next to a few dozen labels per annotator."""
+DS_SMOOTHING = 0.5
+"""Pseudo-count added to every confusion-matrix cell and every class prior in the M-step (a MAP
+estimate under a Dirichlet prior, Raykar et al. 2010, sec. 2.4; 0.5 is the Jeffreys-Perks
+add-half rule). It keeps the log-probability of a label an annotator never used finite and
+shrinks the confusion rows of annotators with few labels towards uniform. On the generated crowds
+of bench/bench_consensus.py it matches crowd-kit's unsmoothed EM on dense crowds and beats it
+on sparse ones (about 200 labels per annotator); 0.01 was slightly worse there."""
 DS_MAX_ITER = 100
 DS_TOL = 1e-7
 """Convergence: the relative change of the log-likelihood between two EM rounds."""

@@ -393,12 +393,14 @@ def _embed_corpus(texts: list | pd.Series, dims: int, seed: int) -> _Corpus:
     return _Corpus(raw, normalized, codes, vectors, np.bincount(codes, minlength=len(uniques)))
 
 
-def _duplicate_flags(corpus: _Corpus, threshold: float, seed: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _duplicate_flags(corpus: _Corpus, threshold: float, seed: int,
+                     centroids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Per text: has an exact twin, has an exact twin or a near neighbour; and the near pairs
     between distinct normalised texts."""
     exact = corpus.counts[corpus.codes] > 1
     usable = np.flatnonzero(np.linalg.norm(corpus.vectors, axis=1) > 0)
-    pairs = near_pairs(corpus.vectors[usable], corpus.vectors[usable], threshold, same_set=True, seed=seed)
+    pairs = near_pairs(corpus.vectors[usable], corpus.vectors[usable], threshold, same_set=True, seed=seed,
+                       centroids=centroids)
     pairs = pairs.assign(query=usable[pairs["query"].to_numpy()], base=usable[pairs["base"].to_numpy()])
     has_near = np.zeros(len(corpus.vectors), dtype=bool)
     has_near[pairs["query"].to_numpy()] = True
@@ -469,7 +471,7 @@ def _semantic(corpus: _Corpus, samples: list[np.ndarray], nonzero: np.ndarray, t
     centroids = _fit_clusters(corpus.vectors[usable], weights, k, seed)
     cells, _ = _nearest_centroid(corpus.vectors[usable], centroids)
     coverage, evenness = cluster_figures(np.bincount(cells, weights=weights, minlength=len(centroids)))
-    exact, near, _ = _duplicate_flags(corpus, threshold, seed)
+    exact, near, _ = _duplicate_flags(corpus, threshold, seed, centroids)
     return dict(vendi_score=_nanmean(np.array(vendi_samples)),
                 vendi_score_all=vendi_score(corpus.vectors[usable], weights), n_clusters=len(centroids),
                 cluster_coverage=coverage, cluster_evenness=evenness,
@@ -682,7 +684,7 @@ def _source_row(source, corpus, mask, original_codes, centroids, sample, seeds, 
     usable = np.flatnonzero(nonzero)
     cells, _ = _nearest_centroid(subset.vectors[usable], centroids)
     coverage, evenness = cluster_figures(np.bincount(cells, weights=subset.counts[usable], minlength=len(centroids)))
-    exact, near, _ = _duplicate_flags(subset, threshold, seed)
+    exact, near, _ = _duplicate_flags(subset, threshold, seed, centroids)
     copies = 0 if is_original else _near_copies(corpus, positions, original_codes, centroids, threshold)
     return {"source": source, "n": len(positions), "n_sample": int(len(samples[0])),
             "distinct_1": _nanmean(lexical[:, 0]), "distinct_2": _nanmean(lexical[:, 1]),

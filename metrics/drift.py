@@ -196,7 +196,7 @@ def _time_windows(df: pd.DataFrame, unit: str) -> pd.Series:
     stamps = pd.to_datetime(df["created_at"], utc=True, errors="coerce")
     days = stamps.dt.floor("D")
     if unit == "week":  # ISO weeks start on Monday; a window is named by its Monday
-        days = days - pd.to_timedelta(days.dt.weekday, unit="D")
+        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     names = days.dt.strftime("%Y-%m-%d")
     order = sorted(pd.unique(names.dropna()))
     return pd.Series(pd.Categorical(names, categories=order, ordered=True), index=df.index)
@@ -606,7 +606,7 @@ def _comparison_pairs(windows: list, reference: str | None, mode: str) -> list[t
     if not windows:
         return []
     if mode == "consecutive":
-        return list(zip(windows[1:], windows[:-1]))
+        return list(zip(windows[1:], windows[:-1], strict=False))
     reference = windows[0] if reference is None else str(reference)
     if reference not in windows:
         raise MetricInputError(f"reference window {reference!r} is not one of the windows {windows}")

@@ -47,7 +47,7 @@ from scipy import stats
 
 from metrics.bootstrap import BOOTSTRAP_REPLICATES, bootstrap_replicates, percentile_interval
 from metrics.errors import MetricInputError
-from metrics.ratings import Ratings, prepare_ratings, value_patterns
+from metrics.ratings import Patterns, Ratings, prepare_ratings, value_patterns
 from metrics.result import AgreementResult, undefined_result
 
 WEIGHT_KINDS = ("linear", "quadratic", "ordinal")
@@ -486,13 +486,47 @@ def cohen_kappa(
     ratings = _prepare(df, categories, weights)
     code_a, code_b = _two_annotators(ratings, a, b)
     table, single = pair_table(ratings, code_a, code_b)
-    w = agreement_weights(ratings.n_values, weights)
+    return cohen_kappa_from_table(
+        table, weights=weights, n_unpairable_items=single, pair=(a, b), interval=interval,
+        n_boot=n_boot, ci_level=ci_level, seed=seed,
+    )
+
+
+def cohen_kappa_from_table(
+    table: np.ndarray,
+    *,
+    weights: str | np.ndarray | None = None,
+    n_unpairable_items: int = 0,
+    pair: tuple[Any, Any] = ("a", "b"),
+    interval: str = "bootstrap",
+    n_boot: int = BOOTSTRAP_REPLICATES,
+    ci_level: float = 0.95,
+    seed: int | None = 0,
+) -> AgreementResult:
+    """Cohen's kappa from the ``V x V`` table of two annotators on their shared items (the
+    sufficient statistic): the entry point :func:`cohen_kappa` and the engines of
+    :mod:`qa.engines` call.
+
+    ``table[k, l]`` counts the items annotator ``a`` rated ``values[k]`` and ``b`` rated
+    ``values[l]``, values ordered as :func:`metrics.ratings.label_values` orders them (all values
+    of the question, not only the pair's). ``n_unpairable_items``: items only one of them rated.
+    ``pair`` names the two annotators in messages. The rest is :func:`cohen_kappa`'s.
+
+    Examples
+    --------
+    >>> round(cohen_kappa_from_table(np.array([[1, 1], [0, 2]]), interval="none").value, 3)
+    0.5
+    """
+    _require_known_weights(weights)
+    _require_interval(interval)
+    table = np.asarray(table, dtype=np.int64)
+    w = agreement_weights(table.shape[0], weights)
     level = _weights_label(weights)
-    counts = _pair_counts(table, single)
+    counts = _pair_counts(table, n_unpairable_items)
     if counts.n_items == 0:
         return _not_computable(
             "cohen_kappa",
-            f"annotators {a!r} and {b!r} share no item",
+            f"annotators {pair[0]!r} and {pair[1]!r} share no item",
             "insufficient_data",
             counts,
             level,
@@ -626,7 +660,10 @@ class _PatternTerms:
 
 
 def _pattern_terms(ratings: Ratings, w: np.ndarray) -> _PatternTerms:
-    patterns = value_patterns(ratings)
+    return _terms_of_patterns(value_patterns(ratings), w)
+
+
+def _terms_of_patterns(patterns: Patterns, w: np.ndarray) -> _PatternTerms:
     counts = patterns.dense_counts().astype(float)
     per_item = counts.sum(axis=1)
     pairable = per_item >= 2
@@ -696,13 +733,55 @@ def _generalized(
     n_boot: int,
     ci_level: float,
     seed: int | None,
-    extra: Callable[[Ratings, _PatternTerms, dict], dict] | None = None,
+    extra: Callable[[np.ndarray, _PatternTerms, dict], dict] | None = None,
 ) -> AgreementResult:
     _require_interval(interval)
     ratings = _prepare(df, categories, weights)
-    w = agreement_weights(ratings.n_values, weights)
+    return _generalized_from_patterns(
+        coefficient,
+        value_patterns(ratings),
+        ratings.values,
+        n_annotators=_multi_counts(ratings, ratings).n_annotators,
+        chance=chance,
+        weights=weights,
+        interval=interval,
+        n_boot=n_boot,
+        ci_level=ci_level,
+        seed=seed,
+        extra=extra,
+    )
+
+
+def _patterns_counts(patterns: Patterns, n_annotators: int) -> _Counts:
+    m = patterns.ratings_per_pattern
+    pairable = m >= 2
+    n_items = int(patterns.weights[pairable].sum())
+    return _Counts(
+        n_items=n_items,
+        n_annotations=int(patterns.weights[pairable] @ m[pairable]),
+        n_annotators=n_annotators if n_items else 0,
+        n_unpairable_items=int(patterns.weights[m == 1].sum()),
+    )
+
+
+def _generalized_from_patterns(
+    coefficient: str,
+    patterns: Patterns,
+    values: np.ndarray,
+    *,
+    n_annotators: int,
+    chance: str,
+    weights: Any,
+    interval: str,
+    n_boot: int,
+    ci_level: float,
+    seed: int | None,
+    extra: Callable[[np.ndarray, _PatternTerms, dict], dict] | None = None,
+) -> AgreementResult:
+    _require_interval(interval)
+    w = agreement_weights(len(values), weights)
     level = _weights_label(weights)
-    counts = _multi_counts(ratings, ratings)
+    counts = _patterns_counts(patterns, n_annotators)
     if counts.n_items == 0:
         return _not_computable(
             coefficient,
@@ -712,14 +791,14 @@ def _generalized(
             level,
             ci_level,
         )
-    terms = _pattern_terms(ratings, w)
+    terms = _terms_of_patterns(patterns, w)
     value, p_a, p_e, pi = _generalized_estimate(terms, terms.weights, w, chance)
     if not np.isfinite(value):
         return _not_computable(coefficient, _ONE_VALUE_REASON, "undefined", counts, level, ci_level)
     se = _gwet_se(terms, w, chance, float(value), float(p_e), pi)
-    details = {"p_a": float(p_a), "p_e": float(p_e), "n_categories": ratings.n_values}
+    details = {"p_a": float(p_a), "p_e": float(p_e), "n_categories": len(values)}
     if extra is not None:
-        details = extra(ratings, terms, details)
+        details = extra(values, terms, details)
     bounds = PROPORTION_RANGE if chance == "none" else KAPPA_RANGE
 
     def replicates() -> np.ndarray:
@@ -745,6 +824,66 @@ def _generalized(
         replicates=replicates,
         details=details,
         reason=reason,
+    )
+
+
+
+PATTERN_COEFFICIENTS = {
+    "fleiss_kappa": "fleiss",
+    "scott_pi": "fleiss",
+    "randolph_kappa": "uniform",
+    "brennan_prediger": "uniform",
+    "gwet_ac": "gwet",
+    "percent_agreement": "none",
+}
+"""Coefficients computed from value-count patterns, and their chance model."""
+
+
+def kappa_from_patterns(
+    patterns: Patterns,
+    values: np.ndarray,
+    coefficient: str = "fleiss_kappa",
+    *,
+    n_annotators: int,
+    weights: str | np.ndarray | None = None,
+    interval: str = "bootstrap",
+    n_boot: int = BOOTSTRAP_REPLICATES,
+    ci_level: float = 0.95,
+    seed: int | None = 0,
+) -> AgreementResult:
+    """A multi-rater coefficient of :data:`PATTERN_COEFFICIENTS` from the value-count patterns of
+    one question (the sufficient statistic): the entry point of the engines in
+    :mod:`qa.engines`, and the same code :func:`fleiss_kappa`, :func:`scott_pi`,
+    :func:`gwet_ac`, :func:`brennan_prediger` and :func:`percent_agreement` run.
+
+    ``patterns``: the patterns of *every* rated item (single-rated ones enter ``pi_k``), in the
+    canonical order, one column per entry of ``values`` (ordered as
+    :func:`metrics.ratings.label_values` orders them). ``n_annotators``: annotators with a rating
+    on an item with two or more ratings. ``randolph_kappa`` is ``fleiss_kappa(method="randolph")``;
+    ``gwet_ac`` is named ``gwet_ac1``/``gwet_ac2`` in the result as in :func:`gwet_ac`.
+
+    Examples
+    --------
+    >>> from metrics.ratings import canonical_patterns
+    >>> patterns = canonical_patterns(np.array([[3, 0], [1, 2], [0, 3]]), np.array([1, 1, 1]))
+    >>> result = kappa_from_patterns(patterns, np.array(["a", "b"], dtype=object), n_annotators=3,
+    ...                              interval="none")
+    >>> round(result.value, 4)
+    0.55
+    """
+    if coefficient not in PATTERN_COEFFICIENTS:
+        raise MetricInputError(
+            f"unknown coefficient {coefficient!r}; expected one of {tuple(PATTERN_COEFFICIENTS)}"
+        )
+    _require_known_weights(weights)
+    name = coefficient
+    if coefficient == "gwet_ac":
+        name = "gwet_ac1" if weights is None else "gwet_ac2"
+    extra = _fleiss_details if coefficient == "fleiss_kappa" and weights is None else None
+    return _generalized_from_patterns(
+        name, patterns, np.asarray(values), n_annotators=n_annotators,
+        chance=PATTERN_COEFFICIENTS[coefficient], weights=weights, interval=interval,
+        n_boot=n_boot, ci_level=ci_level, seed=seed, extra=extra,
     )
 
 
@@ -823,8 +962,8 @@ def fleiss_kappa(
     )
 
 
-def _fleiss_details(ratings: Ratings, terms: _PatternTerms, details: dict) -> dict:
-    table = _category_table(ratings, terms)
+def _fleiss_details(values: np.ndarray, terms: _PatternTerms, details: dict) -> dict:
+    table = _category_table(values, terms)
     details = {
         **details,
         "category_kappas": dict(zip(table["category"], table["kappa"], strict=True)),
@@ -851,7 +990,7 @@ def _fleiss_null_test(terms: _PatternTerms, details: dict) -> dict:
     return {"se_h0": se_h0, "z": z, "p_value": float(stats.norm.sf(z))}
 
 
-def _category_table(ratings: Ratings, terms: _PatternTerms) -> pd.DataFrame:
+def _category_table(values: np.ndarray, terms: _PatternTerms) -> pd.DataFrame:
     n = terms.weights.sum()
     pi = terms.weights @ terms.shares / n
     counts = terms.shares * terms.ratings[:, None]
@@ -872,7 +1011,7 @@ def _category_table(ratings: Ratings, terms: _PatternTerms) -> pd.DataFrame:
     se_h0 = math.sqrt(2.0 / (n * raters[0] * (raters[0] - 1.0))) if equal else math.nan
     return pd.DataFrame(
         {
-            "category": list(ratings.values),
+            "category": list(values),
             "share": pi,
             "kappa": kappa,
             "se_h0": np.where(np.isfinite(kappa), se_h0, np.nan),
@@ -907,7 +1046,7 @@ def fleiss_category_kappas(
     """
     ratings = prepare_ratings(df, categories=categories, level="nominal")
     terms = _pattern_terms(ratings, np.eye(ratings.n_values))
-    return _category_table(ratings, terms)
+    return _category_table(ratings.values, terms)
 
 
 def scott_pi(

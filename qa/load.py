@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qa.errors import InputError, UnknownFormatError
 from qa.loaders import format_modules
 from qa.loaders._build import LoadOptions
 from qa.schema import AnnotationSet
 
+if TYPE_CHECKING:
+    from qa.engines import ReducedAnnotationSet
+
 SNIFF_BYTES = 64 * 1024
+# In a directory, files with these endings are the export; a README or a checksum file is not.
+EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet")
 
 
 def load(
@@ -19,7 +25,9 @@ def load(
     column_map: dict[str, str] | None = None,
     normalize_labels: bool = False,
     question: str | None = None,
-) -> AnnotationSet:
+    engine: str = "pandas",
+    **engine_options: Any,
+) -> AnnotationSet | ReducedAnnotationSet:
     """Load an annotation export.
 
     Parameters
@@ -30,12 +38,22 @@ def load(
         (``{"item_id": "task_id", "annotator_id": "worker"}``).
     normalize_labels : case-fold and strip category labels; off by default, noted when on.
     question : name of the question for exports that hold one unnamed question.
+    engine : ``"pandas"`` (default: load in memory, every metric), ``"duckdb"`` or ``"spark"``
+        (a long table reduced where it lives: returns a lazy
+        :class:`~qa.engines.ReducedAnnotationSet` with alpha, the kappa family, class balance
+        and drift; see docs/engines.md), or ``"auto"`` (DuckDB for a file too large to load).
+    engine_options : engine settings (DuckDB ``memory_limit``, ``threads``, ``temp_directory``;
+        Spark ``spark``).
 
     Raises
     ------
     InputError : the file is missing, unreadable, or not valid for its format; the message names
         the file, the record and the field.
     """
+    if engine != "pandas":
+        reduced = _load_with_engine(path, format, engine, column_map, normalize_labels, question, engine_options)
+        if reduced is not None:
+            return reduced
     source = Path(path)
     if not source.exists():
         raise InputError("no such file or directory", path=source)
@@ -51,6 +69,28 @@ def load(
     return module.load(source, options)
 
 
+def _load_with_engine(
+    path: Any, format: str | None, engine: str, column_map: dict[str, str] | None,
+    normalize_labels: bool, question: str | None, options: dict[str, Any],
+) -> ReducedAnnotationSet | None:
+    """The engine's reduction of a long table, or None when ``auto`` chose to load in memory."""
+    from qa.engines import choose_engine, open_engine
+
+    is_path = isinstance(path, (str, Path))
+    chosen = choose_engine(path, engine) if is_path and Path(path).exists() else engine
+    if chosen == "auto":
+        chosen = "duckdb"
+    if chosen == "pandas":
+        return None
+    if format is not None and _canonical_format_name(format) != "long":
+        raise InputError(f"the {chosen} engine reads long tables (Parquet, CSV), not format {format!r}", path=path)
+    if normalize_labels:
+        raise InputError(f"normalize_labels is not supported by the {chosen} engine; normalise the labels first", path=path)
+    if is_path and chosen == "duckdb" and not Path(path).exists() and not any(c in str(path) for c in "*?["):
+        raise InputError("no such file or directory", path=path)
+    return open_engine(path, chosen, column_map=column_map, question=question, **options)
+
+
 def available_formats() -> list[str]:
     return sorted(format_modules())
 
@@ -61,8 +101,11 @@ def detect_format(path: Path) -> str:
     if not head.strip():
         raise InputError("the file is empty", path=path)
     for name, module in format_modules().items():
-        if module.sniff(path, head):
-            return name
+        try:
+            if module.sniff(path, head):
+                return name
+        except RecursionError:  # a JSON head nested beyond Python's stack: nobody's export
+            continue
     raise UnknownFormatError(
         "could not tell which tool wrote this export; pass --format with one of "
         + ", ".join(sorted(format_modules())),
@@ -81,13 +124,15 @@ def _detect_or_mapped_long(path: Path, options: LoadOptions) -> str:
 
 
 def read_head(path: Path) -> str:
-    """The first 64 KiB of a file (or of the first regular file in a directory) as text."""
+    """The first 64 KiB of a file (or of the first export file in a directory) as text, without
+    a UTF-8 byte-order mark."""
     target = path
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         if not files:
             raise InputError("the directory holds no export files", path=path)
-        target = files[0]
+        exports = [p for p in files if p.suffix.lower() in EXPORT_SUFFIXES]
+        target = (exports or files)[0]
     try:
         with open(target, "rb") as handle:
             raw = handle.read(SNIFF_BYTES)
@@ -95,7 +140,7 @@ def read_head(path: Path) -> str:
         raise InputError(f"cannot read: {err.strerror}", path=target) from None
     if raw[:4] == b"PAR1":
         return "PAR1"
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _canonical_format_name(name: str) -> str:

@@ -231,11 +231,21 @@ def canonical_annotations(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
     frame["batch"] = _as_string_categorical(frame["batch"], keep_missing=True)
     if not isinstance(frame["annotator_kind"].dtype, pd.CategoricalDtype):
         frame["annotator_kind"] = pd.Categorical(frame["annotator_kind"].astype(str), categories=list(ANNOTATOR_KINDS))
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
+    frame["created_at"] = _as_utc_ns(frame["created_at"])
     frame["lead_time_s"] = pd.to_numeric(frame["lead_time_s"], errors="coerce").astype(float)
     frame["label"] = frame["label"].astype(object)
     extra = [c for c in frame.columns if c not in ANNOTATION_COLUMNS]
     return frame[list(ANNOTATION_COLUMNS) + extra].reset_index(drop=True)
+
+
+def _as_utc_ns(values: pd.Series) -> pd.Series:
+    """UTC timestamps at one resolution (ns), whatever resolution the parser inferred, so that
+    tables loaded from different formats compare equal."""
+    stamps = pd.to_datetime(values, utc=True, errors="coerce")
+    try:
+        return stamps.astype("datetime64[ns, UTC]")
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        return stamps  # a date beyond 2262 keeps its coarser resolution rather than wrap
 
 
 def _as_string_categorical(series: pd.Series, *, keep_missing: bool = False) -> pd.Series:
@@ -252,7 +262,10 @@ def _as_string_categorical(series: pd.Series, *, keep_missing: bool = False) -> 
 
 
 def _id_string(value: Any) -> str:
-    """ids as strings; integral floats (from CSV) print without ``.0``."""
+    """ids as strings; integral floats (from CSV) print without ``.0``; bytes (a Parquet binary
+    column) are decoded as UTF-8."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (np.floating,)) and float(value).is_integer():

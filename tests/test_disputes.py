@@ -52,14 +52,12 @@ def test_reliable_annotators_who_split_go_to_adjudication():
 
 
 def test_dissent_only_from_an_unreliable_annotator_points_at_the_annotator():
-    four = ANNOTATORS + ("spam",)
-    rows = [row for row in background(annotators=ANNOTATORS)]
+    rows = background(annotators=ANNOTATORS)
     rows += [(f"bg{i}", "spam", "question") for i in range(30)]  # spam disagrees everywhere
     rows += [("x", "ann", "billing"), ("x", "bob", "billing"), ("x", "cat", "billing"), ("x", "spam", "praise")]
     out = disputed_items(long(rows)).set_index("item_id")
     assert out.loc["x", "action"] == "check_annotator"
     assert "spam" in out.loc["x", "reason"]
-    assert len(four) == 4
 
 
 def test_an_item_in_a_systematic_confusion_pair_is_a_guideline_gap():

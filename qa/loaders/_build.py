@@ -157,7 +157,9 @@ class AnnotationSetBuilder:
         block = self._drop_duplicates(block)
         items = canonical_items(self._items_frame(), block.frame["item_id"])
         self._check_spans(block, items)
-        frame = block.frame.drop(columns="label").assign(label=_labels_of(block))
+        # an object Series: pandas would infer its "str" dtype for a column of strings and copy
+        # every label into an Arrow array, only for canonical_annotations to copy them back
+        frame = block.frame.drop(columns="label").assign(label=pd.Series(_labels_of(block), dtype=object, copy=False))
         annotations = canonical_annotations(frame)
         if self.options.normalize_labels:
             self._notes.append("labels normalised: case-folded and stripped of surrounding whitespace")

@@ -8,11 +8,13 @@ keeps that walk lean: one list append per column per label, each distinct label 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from qa.errors import InputError
 from qa.loaders._build import AnnotationSetBuilder
 
 
@@ -69,14 +71,15 @@ class LabelColumns:
         """Hand every collected label to ``builder`` (nothing when there is none)."""
         if not self.codes:
             return
+        records = np.asarray(self.records, dtype=object)
         frame = pd.DataFrame(
             {
                 "item_id": pd.Categorical(self.item_id),
                 "annotator_id": pd.Categorical(self.annotator_id),
                 "question": pd.Categorical(self.question),
                 "label": np.asarray(self.codes, dtype=np.int64),
-                "created_at": _timestamps(self.created_at),
-                "lead_time_s": pd.to_numeric(pd.Series(self.lead_time_s, dtype=object), errors="coerce").astype(float),
+                "created_at": _timestamps(self.created_at, records, builder),
+                "lead_time_s": _seconds(self.lead_time_s, records, builder),
                 "batch": pd.Series(self.batch, dtype=object),
                 "annotator_kind": pd.Categorical(self.annotator_kind),
             }
@@ -84,12 +87,34 @@ class LabelColumns:
         values = np.empty(len(self.values), dtype=object)
         for position, value in enumerate(self.values):
             values[position] = value
-        builder.add_frame(frame, values, np.asarray(self.records, dtype=object))
+        builder.add_frame(frame, values, records)
 
 
-def _timestamps(values: list) -> pd.Series:
-    """UTC timestamps from ISO 8601 strings of mixed precision or datetimes (NaT when unknown)."""
+def _timestamps(values: list, records: np.ndarray, builder: AnnotationSetBuilder) -> pd.Series:
+    """UTC timestamps from ISO 8601 strings of mixed precision or datetimes (NaT when unknown);
+    a value given that is not a timestamp is an error, not a silent NaT."""
     series = pd.Series(values, dtype=object)
-    if series.isna().all():
+    given = series.notna().to_numpy()
+    if not given.any():
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
-    return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    is_text_or_time = series.map(lambda v: isinstance(v, (str, datetime))).to_numpy()
+    parsed = pd.to_datetime(series.where(is_text_or_time), utc=True, errors="coerce", format="ISO8601")
+    _raise_unparsed(series, given & parsed.isna().to_numpy(), records, builder, "created_at",
+                    "is not a timestamp (expected ISO 8601, e.g. 2026-03-02T09:14:05Z)")
+    return parsed
+
+
+def _seconds(values: list, records: np.ndarray, builder: AnnotationSetBuilder) -> pd.Series:
+    """Durations in seconds (NaN when unknown); a value given that is not a number is an error."""
+    series = pd.Series(values, dtype=object)
+    is_number = series.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).to_numpy()
+    _raise_unparsed(series, series.notna().to_numpy() & ~is_number, records, builder, "lead_time",
+                    "is not a number of seconds")
+    return pd.to_numeric(series.where(is_number), errors="coerce").astype(float)
+
+
+def _raise_unparsed(series: pd.Series, failed: np.ndarray, records: np.ndarray, builder: AnnotationSetBuilder,
+                    field: str, problem: str) -> None:
+    if failed.any():
+        position = int(np.argmax(failed))
+        raise InputError(f"{series.iloc[position]!r} {problem}", path=builder.path, record=records[position], field=field)

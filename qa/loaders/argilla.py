@@ -47,6 +47,7 @@ KIND_OF_TYPE = {
     "ranking": "ranking",
 }
 SKIPPED_STATUS = {"discarded": "discarded", "draft": "draft"}
+RESPONSE_STATUSES = ("submitted", "discarded", "draft")
 SUGGESTION_AGENT = "suggestion"  # annotator id of a suggestion without an agent
 # Without settings, a question whose answers are this long on average is read as free text.
 TEXT_ANSWER_CHARS = 40
@@ -331,6 +332,11 @@ class _Reader:
         batch = record.metadata.get("batch")
         for response in record.responses:
             where = f"{record.name}, user {response.user}"
+            if response.status is not None and response.status not in RESPONSE_STATUSES:
+                raise InputError(
+                    f"response status {response.status!r} is not one of {', '.join(RESPONSE_STATUSES)}",
+                    path=self.path, record=where, field=f"{response.question}.responses.status",
+                )
             if response.status in SKIPPED_STATUS:
                 self.builder.skip(SKIPPED_STATUS[response.status], where, f"question {response.question!r}")
                 continue

@@ -97,6 +97,9 @@ def _check_task_list(tasks: Any, path: Path) -> None:
             raise InputError("the task has neither 'annotations' nor 'predictions'", path=path, record=_task_name(task, position), field="annotations")
         if "id" not in task:
             raise InputError("the task has no 'id'", path=path, record=f"task #{position + 1}", field="id")
+        if isinstance(task["id"], bool) or not isinstance(task["id"], (int, str)) or str(task["id"]).strip() == "":
+            raise InputError(f"expected the task id (an integer), found {task['id']!r}", path=path,
+                             record=f"task #{position + 1}", field="id")
 
 
 def _task_name(task: dict, position: int) -> str:
@@ -265,6 +268,8 @@ class _TaskReader:
             elif kind == "textarea":
                 texts.setdefault(name, []).extend(_texts_of(value, self.path, record, f"{where}.value.text"))
             else:
+                if name in labels:  # one answer per control: a second result replaces the first, counted
+                    self.builder.skip("duplicate", record, f"an earlier {kind} result of {name!r} in the same annotation")
                 labels[name] = _label_of(kind, value, self.controls[name], self.path, record, f"{where}.value.{kind}")
         for kind, name in sorted(skipped):
             self.builder.skip("not_a_label", record, f"{kind} result" + (f" of {name!r}" if name else ""))

@@ -37,6 +37,7 @@ import csv
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,15 @@ ZONE_OFFSETS_H = {"UTC": 0, "GMT": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6
 _MTURK_TIME = re.compile(r"^\s*[A-Za-z]{3}\s+([A-Za-z]{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})\s+([A-Za-z]+)\s+(\d{4})\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 _EMPTY_LIST = object()  # "[]": no spans in a span question, no answer elsewhere
+DELIMITERS = ("\t", ",", ";")  # TSV, CSV, and the semicolon CSV of European spreadsheet locales
+# Unix times beyond this many seconds (year 5138) are not seconds: most likely milliseconds.
+MAX_UNIX_SECONDS = 1e11
+# Columns that hold one scalar per row: a JSON list or object there is an error, not a value.
+SCALAR_COLUMNS = ("item_id", "annotator_id", "question", "created_at", "lead_time_s", "batch", "annotator_kind", "is_gold")
+# infer_dtype results that cannot hold a list or an object (checked without a Python loop).
+_PLAIN_INFERRED = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty", "decimal",
+                             "datetime", "datetime64", "date", "timedelta", "timedelta64", "bytes"})
+_JSON_KEY = '"{}"\\s*:'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,17 +86,23 @@ _EMPTY_LIST = object()  # "[]": no spans in a span question, no answer elsewhere
 
 def sniff(path: Path, head: str) -> bool:
     """Parquet, JSON lines whose first record has the required keys, or a delimited header
-    that names the required columns."""
+    that names at least one required column (a missing one is then reported by name, which
+    says more than "unknown format")."""
     if head == "PAR1":
         return True
     first = _first_line(head)
     if first.startswith("{"):
         try:
             record = json.loads(first)
+        except RecursionError:
+            return False
         except ValueError:
+            # a first line longer than the sniffed head: look for the keys in what was read
+            if "\n" not in head.strip():
+                return all(re.search(_JSON_KEY.format(name), first) for name in REQUIRED)
             return False
         return isinstance(record, dict) and set(REQUIRED) <= set(record)
-    return set(REQUIRED) <= set(_header_fields(first))
+    return bool(set(REQUIRED) & set(_header_fields(first)))
 
 
 def _first_line(text: str) -> str:
@@ -97,11 +113,26 @@ def _first_line(text: str) -> str:
 
 
 def _header_fields(line: str) -> list[str]:
-    delimiter = "\t" if "\t" in line else ","
     try:
-        return [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
+        return [name.strip() for name in next(csv.reader([line], delimiter=delimiter_of(line)))]
     except (csv.Error, StopIteration):
         return []
+
+
+def delimiter_of(header: str) -> str:
+    """The delimiter of a header line: tab, comma or semicolon, whichever splits it into the most
+    fields (a comma on a tie).
+
+    >>> delimiter_of("item_id;annotator_id;label"), delimiter_of("item_id,annotator_id,label")
+    (';', ',')
+    """
+    def width(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header], delimiter=delimiter)))
+        except (csv.Error, StopIteration):
+            return 0
+
+    return max(DELIMITERS, key=lambda d: (width(d), d == ","))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,10 +200,8 @@ def _content_kind(path: Path) -> str:
         raise InputError("not a text table: the file holds binary data (NUL bytes); expected CSV, TSV, JSON lines or Parquet", path=path)
     try:
         text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"not UTF-8 text (invalid byte at offset {err.start}); expected CSV, TSV, JSON lines or Parquet", path=path
-        ) from None
+    except UnicodeDecodeError:
+        raise not_utf8_error(path) from None
     first = _first_line(text)
     if first.startswith("{"):
         return "jsonl"
@@ -198,27 +227,80 @@ def _read_parquet(path: Path, column_map: dict[str, str]) -> tuple[pd.DataFrame,
 
 
 def _read_delimited(path: Path, column_map: dict[str, str]) -> tuple[pd.DataFrame, int]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
         header_line = handle.readline()
-    delimiter = "\t" if "\t" in header_line else ","
+    delimiter = delimiter_of(header_line)
     _check_header(_header_fields(header_line), column_map, path)
+    frame = read_delimited_text(path, delimiter)
+    # every column as a categorical of the text as written: "007" stays "007", not 7
+    for column in frame.columns:
+        frame[column] = frame[column].astype("category")
+    return frame, 2
+
+
+def read_delimited_text(path: Path, delimiter: str = ",") -> pd.DataFrame:
+    """A CSV / TSV file as text columns (blank cells missing), with one ``InputError`` for a file
+    that is not a well-formed table: a row with more fields than the header, an unclosed quote,
+    bytes that are not UTF-8. A UTF-8 byte-order mark is dropped."""
+    kind = "TSV" if delimiter == "\t" else "CSV"
     try:
-        frame = pd.read_csv(
-            path, sep=delimiter, dtype="category", keep_default_na=False, na_values=[""],
-            encoding="utf-8", skipinitialspace=False,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: a first row with an extra field must not become an index
+            frame = pd.read_csv(
+                path, sep=delimiter, dtype=str, keep_default_na=False, na_values=[""], index_col=False,
+                encoding="utf-8-sig", skipinitialspace=False,
+            )
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", path=path) from None
     except pd.errors.ParserError as err:
-        line = re.search(r"line (\d+)", str(err))
         raise InputError(
-            f"not a well-formed {'TSV' if delimiter == chr(9) else 'CSV'} table ({_first_sentence(err)})",
-            path=path, record=int(line.group(1)) if line else None,
+            f"not a well-formed {kind} table ({_first_sentence(err)})", path=path, record=parser_error_line(err),
         ) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (invalid byte at offset {err.start})", path=path) from None
+    except UnicodeDecodeError:
+        raise not_utf8_error(path) from None
+    if any("Length of header" in str(w.message) for w in caught):
+        raise InputError(
+            f"not a well-formed {kind} table: the first row has more fields than the header's "
+            f"{len(frame.columns)} (a stray {'tab' if kind == 'TSV' else repr(delimiter)} or a missing header name?)",
+            path=path, record=2,
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, 2
+    return frame
+
+
+def parser_error_line(err: Exception) -> int | None:
+    """The line a pandas CSV parser error points at (its "row" counts the header as row 0)."""
+    line = re.search(r"line (\d+)", str(err))
+    if line:
+        return int(line.group(1))
+    row = re.search(r"row (\d+)", str(err))
+    return int(row.group(1)) + 1 if row else None
+
+
+def not_utf8_error(path: Path) -> InputError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+    line, offset, byte = _first_invalid_utf8(path)
+    return InputError(
+        f"not UTF-8 text (byte 0x{byte:02x} at offset {offset}); save or export the file as UTF-8",
+        path=path, record=line,
+    )
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int, int, int]:
+    """(line number, byte offset, byte) of the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                good = max(0, min(err.start, len(chunk)))
+                return line + chunk[:good].count(b"\n"), offset + err.start, chunk[min(err.start, len(chunk) - 1)]
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    return line, offset, 0
 
 
 def _check_header(fields: list[str], column_map: dict[str, str], path: Path) -> None:
@@ -227,6 +309,13 @@ def _check_header(fields: list[str], column_map: dict[str, str], path: Path) -> 
     for name in REQUIRED:
         if column_map.get(name, name) not in present:
             raise _missing_column(name, column_map, fields, path, record=1)
+    used = {column_map.get(name, name) for name in CANONICAL}
+    twice = sorted({f for f in fields if fields.count(f) > 1} & used)
+    if twice:
+        raise InputError(
+            f"the header names column {twice[0]!r} twice; which one holds the {twice[0]} is ambiguous",
+            path=path, record=1, field=twice[0],
+        )
 
 
 def _missing_column(name: str, column_map: dict[str, str], columns: list[str], path: Path, record: Any) -> InputError:
@@ -253,11 +342,7 @@ def _read_jsonl(path: Path, column_map: dict[str, str]) -> tuple[pd.DataFrame, i
         table = pj.read_json(path)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _read_jsonl_records(path), 1  # locates the bad line, or reads mixed types
-    frame = table.to_pandas()
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = _plain_values(frame[column])
-    return frame, 1
+    return table.to_pandas(), 1
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -273,7 +358,7 @@ def _has_blank_lines(path: Path) -> bool:
 def _read_jsonl_records(path: Path) -> pd.DataFrame:
     """JSON lines the slow way: one ``json.loads`` per line, naming the first bad line."""
     records, lines = [], []
-    with open(path, encoding="utf-8", errors="strict") as handle:
+    with open(path, encoding="utf-8-sig", errors="strict") as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -282,16 +367,15 @@ def _read_jsonl_records(path: Path) -> pd.DataFrame:
                     record = json.loads(line)
                 except ValueError as err:
                     raise InputError(f"invalid JSON ({err.msg} at column {err.colno})", path=path, record=number) from None
+                except RecursionError:
+                    raise InputError("JSON nested too deeply to be an annotation", path=path, record=number) from None
                 if not isinstance(record, dict):
                     raise InputError(f"expected a JSON object, found {type(record).__name__}", path=path, record=number)
                 records.append(record)
                 lines.append(number)
-        except UnicodeDecodeError as err:
-            raise InputError(f"not UTF-8 text (invalid byte at offset {err.start})", path=path) from None
+        except UnicodeDecodeError:
+            raise not_utf8_error(path) from None
     frame = pd.DataFrame.from_records(records)
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = _plain_values(frame[column])
     frame.attrs["lines"] = np.asarray(lines, dtype=np.int64)
     return frame
 
@@ -306,6 +390,32 @@ def _plain_values(column: pd.Series) -> pd.Series:
         return value
 
     return column.map(plain)
+
+
+def _plain_columns(table: pd.DataFrame, records: np.ndarray, path: Path) -> pd.DataFrame:
+    """Check the shape of nested values (JSON lines, Parquet list / struct columns): an id, time
+    or kind must be one scalar, a label a scalar or a list; lists and objects elsewhere become
+    JSON text (hashable, parsed once per distinct value)."""
+    for column in table.columns:
+        values = table[column]
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_INFERRED:
+            continue
+        nested = np.fromiter((isinstance(v, (list, dict, tuple, np.ndarray)) for v in values), dtype=bool, count=len(values))
+        if not nested.any():
+            continue
+        is_object = np.fromiter((isinstance(v, dict) for v in values), dtype=bool, count=len(values))
+        bad = nested if column in SCALAR_COLUMNS else is_object if column in ("label", "gold") else None
+        if bad is not None and bad.any():
+            position = int(np.argmax(bad))
+            found = "an object" if is_object[position] else "a list"
+            expected = "a string or a number" if column in SCALAR_COLUMNS else (
+                "a category, a number, or a list of categories or of spans")
+            raise InputError(
+                f"expected {expected}, found {found}: {_short(json.dumps(_to_builtin(values.iloc[position]), default=str))}",
+                path=path, record=int(records[position]), field=column,
+            )
+        table[column] = _plain_values(values)
+    return table
 
 
 def _to_builtin(value: Any) -> Any:
@@ -349,6 +459,7 @@ def add_table(
     path = builder.path
     if "lines" in table.attrs and len(table.attrs["lines"]) == len(table):
         records = table.attrs["lines"]
+    table = _plain_columns(table, records, path)
     if count_records:
         builder.records_read += len(table)
     item_id = _id_column(table["item_id"], "item_id", records, path)
@@ -380,14 +491,23 @@ def add_table(
 def _id_column(
     column: pd.Series, field: str, records: np.ndarray, path: Path, allow_missing: Any = False
 ) -> pd.Series:
-    """ids as a categorical of str (one string per distinct id, not per row)."""
+    """ids as a categorical of str (one string per distinct id, not per row); a blank id is a
+    missing one."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
     categories = column.cat.categories
     if not (categories.dtype == "str" or categories.dtype == object and all(isinstance(c, str) for c in categories)):
-        column = column.cat.rename_categories([_id_string(c) for c in categories])
-    if column.cat.categories.has_duplicates:  # 1 and 1.0 both print "1"
-        column = column.astype(str).astype("category")
+        names = [_id_string(c) for c in categories]
+        if len(set(names)) == len(names):
+            column = column.cat.rename_categories(names)
+        else:  # "1" and 1 both name item 1: one category
+            merged, merged_code = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+            codes = column.cat.codes.to_numpy()
+            column = pd.Series(pd.Categorical.from_codes(
+                np.where(codes < 0, -1, merged_code[np.maximum(codes, 0)]), categories=pd.Index(merged, dtype=str)))
+    blank = [c for c in column.cat.categories if not c.strip()]
+    if blank:
+        column = column.cat.remove_categories(blank)
     if allow_missing is False:
         _require_present(column, field, records, path)
     elif isinstance(allow_missing, np.ndarray):
@@ -617,13 +737,26 @@ def _short(text: str, limit: int = 60) -> str:
 
 def parse_timestamps(column: pd.Series, records: np.ndarray, path: Path, field: str) -> pd.Series:
     """UTC timestamps from ISO 8601 text, MTurk's ``Mon Mar 02 08:11:00 PST 2026``, Unix seconds
-    or datetimes (naive ones are taken as UTC); each distinct value is parsed once."""
+    or datetimes (naive ones are taken as UTC); each distinct value is parsed once.
+
+    >>> parse_timestamps(pd.Series(["2026-03-02T11:00:00+02:00", "1772442000"]), np.array([2, 3]),
+    ...                  Path("t.csv"), "created_at").tolist()
+    [Timestamp('2026-03-02 09:00:00+0000', tz='UTC'), Timestamp('2026-03-02 09:00:00+0000', tz='UTC')]
+    """
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        column = column.reset_index(drop=True)
         return column.dt.tz_localize("UTC") if column.dt.tz is None else column.dt.tz_convert("UTC")
+    if pd.api.types.is_bool_dtype(column.dtype):
+        raise InputError("true/false is not a timestamp (expected ISO 8601 or Unix seconds)",
+                         path=path, record=int(records[0]), field=field)
     if pd.api.types.is_numeric_dtype(column.dtype):
-        return pd.to_datetime(column, unit="s", utc=True)
+        return _unix_seconds(column.to_numpy(dtype=float), records, path, field)
     codes, uniques = _codes_and_uniques(column)
     text = pd.Series(uniques, dtype=object).astype(str)
+    numbers = pd.to_numeric(text.where(text.str.match(_NUMBER)), errors="coerce")
+    if len(text) and numbers.notna().all():
+        seconds = np.append(numbers.to_numpy(dtype=float), np.nan)
+        return _unix_seconds(seconds[np.where(codes < 0, len(numbers), codes)], records, path, field)
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     if parsed.isna().any():
         parsed = parsed.combine_first(parse_mturk_times(text))
@@ -637,6 +770,19 @@ def parse_timestamps(column: pd.Series, records: np.ndarray, path: Path, field: 
         )
     with_missing = np.append(parsed.to_numpy(), np.datetime64("NaT"))
     return pd.Series(pd.to_datetime(with_missing[np.where(codes < 0, len(parsed), codes)], utc=True))
+
+
+def _unix_seconds(seconds: np.ndarray, records: np.ndarray, path: Path, field: str) -> pd.Series:
+    """UTC timestamps from Unix seconds (NaN: unknown); a value out of range is an error."""
+    out_of_range = np.abs(np.nan_to_num(seconds)) > MAX_UNIX_SECONDS
+    if out_of_range.any():
+        position = int(np.argmax(out_of_range))
+        raise InputError(
+            f"{seconds[position]:.0f} is too large for Unix seconds (milliseconds? divide by 1000, "
+            "or write ISO 8601, e.g. 2026-03-02T09:14:05Z)",
+            path=path, record=int(records[position]), field=field,
+        )
+    return pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
 
 
 def parse_mturk_times(text: pd.Series) -> pd.Series:
@@ -653,6 +799,8 @@ def parse_mturk_times(text: pd.Series) -> pd.Series:
 
 
 def _number_column(column: pd.Series, records: np.ndarray, path: Path, field: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column.dtype):
+        raise InputError("true/false is not a number of seconds", path=path, record=int(records[0]), field=field)
     if pd.api.types.is_numeric_dtype(column.dtype):
         return column.astype(float).reset_index(drop=True)
     codes, uniques = _codes_and_uniques(column)

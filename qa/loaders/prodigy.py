@@ -96,6 +96,10 @@ def _read_examples(path: Path) -> list[_Example]:
         for line_number, data in iter_json_lines(file):
             record = f"{file.name}:{line_number}" if several else f"line {line_number}"
             annotator = data.get("_annotator_id") or data.get("_session_id") or (file.stem if several else None)
+            if annotator is not None and (isinstance(annotator, bool) or not isinstance(annotator, (str, int))):
+                key = "_annotator_id" if data.get("_annotator_id") else "_session_id"
+                raise InputError(f"expected the annotator's id (a string), found {annotator!r}",
+                                 path=file, record=f"line {line_number}", field=key)
             if annotator is None:
                 raise InputError(
                     "no '_annotator_id' or '_session_id': cannot tell who annotated this example "
@@ -178,7 +182,7 @@ def _read_example(example: _Example, builder: AnnotationSetBuilder, labels: Labe
         return
     question, label = _question_and_label(kind, data, answer, options, multiple, text, builder, record)
     labels.add(record, item_id, example.annotator[len(prefix):], question, label,
-               _timestamp(data.get("_timestamp")), None, _batch_of(data))
+               _timestamp(data.get("_timestamp"), builder.path, record), None, _batch_of(data))
 
 
 def _question_and_label(kind: str, data: dict, answer: str, options: LoadOptions, multiple: bool, text: str | None,
@@ -187,6 +191,10 @@ def _question_and_label(kind: str, data: dict, answer: str, options: LoadOptions
         question = _choice_question(options)
         ids = _option_ids(data.get("options"), builder.path, record)
         chosen = _accepted(data, builder.path, record)
+        unknown = [option for option in chosen if option not in ids]
+        if unknown:
+            raise InputError(f"accepted option {unknown[0]!r} is not one of the example's options ({', '.join(ids)})",
+                             path=builder.path, record=record, field="accept")
         if not multiple and _numeric_options(data.get("options")):
             # options 1..5 with integer ids: Prodigy's usual way to ask for a rating
             builder.declare_question(question, "ordinal", tuple(sorted(float(i) for i in ids)))
@@ -274,13 +282,16 @@ def _spans(spans: Any, text: str | None, path: Path, record: str) -> tuple[Span,
     return tuple(sorted(set(found)))
 
 
-def _timestamp(value: Any) -> datetime | None:
+def _timestamp(value: Any, path: Path, record: str) -> datetime | None:
+    """Prodigy's ``_timestamp`` (Unix seconds) in UTC; absent is unknown, anything else an error."""
+    if value is None:
+        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(value, tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
-            return None
-    return None
+            pass
+    raise InputError(f"expected Unix seconds, found {value!r}", path=path, record=record, field="_timestamp")
 
 
 def _batch_of(data: dict) -> Any:

@@ -1,0 +1,106 @@
+"""Engines: the same metrics on tables too large to load, reduced where the data lives.
+
+Every agreement coefficient, class balance and drift is a function of small group-by tables
+(DESIGN.md, "sufficient statistics"). An engine computes those tables with SQL (DuckDB, embedded
+and out of core) or DataFrame operations (Spark), and the coefficient code of ``metrics`` runs
+on them: no metric is implemented twice, and results equal the in-memory engine's.
+
+>>> from qa.engines import ENGINES
+>>> ENGINES
+('pandas', 'duckdb', 'spark', 'auto')
+
+Use ``qa.load(path, engine="duckdb")`` (or :func:`open_engine`), which returns a lazy
+:class:`ReducedAnnotationSet`; see docs/engines.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qa.engines._reduced import (
+    SUPPORTED_KINDS,
+    EngineLoadReport,
+    EngineUnsupportedError,
+    QuestionReduction,
+    ReducedAnnotationSet,
+    memory_share_engine,
+    total_memory_bytes,
+)
+
+ENGINES = ("pandas", "duckdb", "spark", "auto")
+"""``pandas``: load in memory (every metric); ``duckdb`` / ``spark``: reduce in the engine;
+``auto``: ``duckdb`` for a file larger than :data:`AUTO_MEMORY_SHARE` of the RAM once loaded."""
+
+AUTO_MEMORY_SHARE = 0.25
+"""``auto`` picks DuckDB when file size x :data:`AUTO_EXPANSION` exceeds this share of RAM."""
+
+AUTO_EXPANSION = 10.0
+"""In-memory bytes per file byte of a long table (Parquet compresses about 5-10x; the loaded
+table holds categorical codes plus one object per distinct label)."""
+
+
+def choose_engine(path: str | Path, engine: str = "auto", *, share: float = AUTO_MEMORY_SHARE) -> str:
+    """The engine ``engine`` names, with ``auto`` resolved for ``path``: ``duckdb`` for a
+    Parquet or CSV file whose loaded size (file size x ``AUTO_EXPANSION``) would exceed ``share``
+    of the machine's memory, else ``pandas``.
+
+    >>> choose_engine("any.parquet", "spark")
+    'spark'
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} is not one of {ENGINES}")
+    if engine != "auto":
+        return engine
+    return memory_share_engine(path, share=share, expansion=AUTO_EXPANSION)
+
+
+def open_engine(
+    source: Any,
+    engine: str = "duckdb",
+    *,
+    column_map: dict[str, str] | None = None,
+    question: str | None = None,
+    **options: Any,
+) -> ReducedAnnotationSet:
+    """Reduce ``source`` with ``engine`` (``duckdb`` or ``spark``).
+
+    Parameters
+    ----------
+    source : a Parquet or CSV/TSV path (DuckDB, Spark); for Spark also a ``pyspark``
+        DataFrame or a table name.
+    column_map, question : as ``qa.load``.
+    options : engine settings: DuckDB ``memory_limit`` (default 2GB), ``threads`` (2),
+        ``temp_directory``; Spark ``spark`` (a SparkSession; default: the active one, else a
+        local one).
+    """
+    if engine == "duckdb":
+        from qa.engines.duckdb_engine import DuckDBBackend
+
+        backend = DuckDBBackend(source, column_map=column_map, question=question, **options)
+    elif engine == "spark":
+        from qa.engines.spark_engine import SparkBackend
+
+        backend = SparkBackend(source, column_map=column_map, question=question, **options)
+    else:
+        raise ValueError(f"open_engine reduces with 'duckdb' or 'spark', not {engine!r}")
+    try:
+        return ReducedAnnotationSet(backend)
+    except BaseException:
+        backend.close()
+        raise
+
+
+__all__ = [
+    "AUTO_EXPANSION",
+    "AUTO_MEMORY_SHARE",
+    "ENGINES",
+    "SUPPORTED_KINDS",
+    "EngineLoadReport",
+    "EngineUnsupportedError",
+    "QuestionReduction",
+    "ReducedAnnotationSet",
+    "choose_engine",
+    "open_engine",
+    "total_memory_bytes",
+]

@@ -20,8 +20,10 @@ Flags (codes in ``FLAG_CODES``; thresholds in :class:`CalibrationThresholds`):
 ``too_fast``
     median lead time below ``too_fast_ratio`` of the crowd's median.
 ``agreement_drop``
-    kappa with the consensus fell by at least ``agreement_drop`` more than the crowd's did, from
-    one batch (or week) on.
+    from one batch (or week) on, kappa with the consensus fell by at least ``agreement_drop``
+    more than the other human annotators' kappa did, or the annotator's use of one label moved
+    away from the others' use on the same items by ``drift_share_gap``; either significant at
+    ``drop_p`` after Holm's adjustment over all drift tests.
 ``leniency``
     (ordinal and interval) rates higher or lower than the others on the same items by at least
     ``leniency_sd`` standard deviations of the question's ratings.
@@ -41,13 +43,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 from statsmodels.stats.contingency_tables import SquareTable
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from metrics.alpha import krippendorff_alpha
-from metrics.consensus import DawidSkene, gold_for, is_present, split_questions
+from metrics.consensus import DawidSkene, gold_for, present_mask, python_values, split_questions, value_key
 from metrics.disputes import format_label, infer_level
 from metrics.errors import MetricInputError
 from metrics.kappa import agreement_weights, cohen_from_tables
@@ -81,14 +84,17 @@ class CalibrationThresholds:
     too_fast_ratio : 0.35: a median lead time about a third of the crowd's cannot include
         reading the item (Kittur et al. 2008 screen on the same ratio).
     min_timed_items : speed is judged on at least 20 timed labels.
-    agreement_drop : 0.20 of kappa beyond the crowd's own change from the same window on.
-    drop_min_items : each side of a drop needs at least this many items.
-    class_drop : 0.25: the same flag also fires when the annotator's agreement on the items of
-        one consensus class (their recall of that class) falls by this much beyond the crowd's,
-        with Holm-adjusted p < ``overuse_p`` (two-proportion z-test) and at least
-        ``class_drop_min_items`` items of the class on each side. A drift confined to one class
-        (a guideline change about "how_to") moves overall kappa too little to see.
-    class_drop_min_items : 10.
+    agreement_drop : 0.20 of kappa beyond the other human annotators' own change over the same
+        split, and significant (Holm-adjusted one-sided p below ``drop_p``): a kappa on 30 items
+        has an SE near 0.1, so an effect size alone flags experts by chance on small windows.
+    drop_min_items : each side of a split needs at least this many items (30, as ``min_items``).
+    drift_share_gap : 0.05: the flag also fires when the annotator's use of one label moved
+        away from the other annotators' use on the same items by at least 5 points of share
+        after a split, significantly (Holm-adjusted two-sided p below ``drop_p``). A drift
+        confined to one class ("how_to" now given as "feature_request") moves overall kappa too
+        little to see, while its label use moves clearly.
+    drop_p : 0.05, the family-wise error rate of the drift tests (Holm 1979, over every
+        annotator x split x (kappa, label) test of the question).
     gold_tolerance : ordinal and interval ratings within this many points of the gold rating
         count as correct (1.0: on a 5-point scale a careful rater with 0.65 points of noise
         hits the exact gold point only about half the time; categories are always exact).
@@ -107,8 +113,8 @@ class CalibrationThresholds:
     min_timed_items: int = 20
     agreement_drop: float = 0.20
     drop_min_items: int = 30
-    class_drop: float = 0.25
-    class_drop_min_items: int = 10
+    drift_share_gap: float = 0.05
+    drop_p: float = 0.05
     gold_tolerance: float = 1.0
     leniency_sd: float = 0.5
     ci_level: float = 0.95
@@ -135,9 +141,9 @@ class _Question:
 
 
 def _prepare(df: pd.DataFrame, level: str | None, categories: Sequence[Any] | None) -> _Question:
-    rows = df[df["label"].map(is_present)].reset_index(drop=True)
+    rows = df[present_mask(df["label"])].reset_index(drop=True)
     level = level or infer_level(rows["label"])
-    labels = rows["label"].map(format_label) if level == "spans" else rows["label"]
+    labels = _format_labels(rows["label"]) if level == "spans" else rows["label"]
     encode_level = "nominal" if level in ("spans", "multilabel") else level
     frame = rows.assign(label=labels, item_id=rows["item_id"].astype(str), annotator_id=rows["annotator_id"].astype(str))
     ratings = prepare_ratings(frame[["item_id", "annotator_id", "label"]], categories=categories, level=encode_level)
@@ -146,8 +152,8 @@ def _prepare(df: pd.DataFrame, level: str | None, categories: Sequence[Any] | No
     else:
         is_human = np.ones(len(frame), dtype=bool)
     q = ratings.n_values
-    human_counts = np.zeros((ratings.n_items, q))
-    np.add.at(human_counts, (ratings.item_codes[is_human], ratings.value_codes[is_human]), 1.0)
+    cells = ratings.item_codes[is_human] * q + ratings.value_codes[is_human]
+    human_counts = np.bincount(cells, minlength=ratings.n_items * q).reshape(ratings.n_items, q).astype(float)
     others = human_counts[ratings.item_codes]
     others[np.arange(ratings.n_ratings), ratings.value_codes] -= is_human
     top = others.max(axis=1)
@@ -241,7 +247,13 @@ def annotator_calibration(
         - ``median_lead_time_s``, ``crowd_median_lead_time_s`` (median of the human annotators'
           medians), ``speed_ratio``;
         - ``drop_window``, ``kappa_before``, ``kappa_after``, ``crowd_kappa_before``,
-          ``crowd_kappa_after`` (the window from which agreement fell most, beyond the crowd);
+          ``crowd_kappa_after`` (the other human annotators, pooled), ``drop_excess`` (the
+          annotator's fall minus the others'), ``drop_p_holm``: the split with the most
+          significant fall (NaN without two windows of ``drop_min_items`` items);
+        - ``usage_shift_label``, ``usage_shift_window``, ``usage_share_before``,
+          ``usage_share_after``, ``others_share_before``, ``others_share_after``,
+          ``usage_shift_p_holm``: the label whose use moved most significantly away from the
+          others' use on the same items, by at least ``drift_share_gap`` (None/NaN when none);
         - model annotators: ``prelabel_kept_share`` (human labels equal to the pre-label),
           ``human_agreement_share`` (pairs of human labels that agree, same items),
           ``lf_coverage``, ``lf_overlap``, ``lf_conflict``;
@@ -272,7 +284,7 @@ def annotator_calibration(
         raise MetricInputError(f"trend_by {trend_by!r} is not one of {TREND_WINDOWS}")
     parts = []
     for question, rows in split_questions(df):
-        if not rows["label"].map(is_present).any():
+        if not present_mask(rows["label"]).any():
             continue
         part = _calibrate_question(rows, gold_for(gold, question), level, thresholds, categories, trend_by)
         if question is not None:
@@ -305,8 +317,7 @@ def _calibrate_question(df, gold, level, thresholds, categories, trend_by) -> pd
     table = table.join(_overuse_summary(label_usage_table(data)), on="annotator_id")
     table = table.join(_leniency(data), on="annotator_id")
     table = table.join(_speed(data), on="annotator_id")
-    table = table.join(_drop_summary(data, trend_by, thresholds.drop_min_items), on="annotator_id")
-    table = table.join(_class_drop_summary(data, trend_by, thresholds), on="annotator_id")
+    table = table.join(_drift_summary(data, trend_by, thresholds), on="annotator_id")
     table = table.join(_model_signals(data), on="annotator_id")
     flags, reasons = _flags(table, data.level, trend_by, thresholds)
     table["flags"] = pd.Series(flags, dtype=object).to_numpy()
@@ -449,20 +460,23 @@ def _gold_value_codes(data: _Question, gold: pd.Series) -> np.ndarray:
     the item has no gold."""
     items = data.ratings.items.astype(str)
     labels = gold.reindex(items)
+    present = present_mask(labels)
+    labels = labels[present]
     if data.level == "spans":
-        labels = labels.map(lambda v: format_label(v) if is_present(v) else None)
-    values = data.ratings.values
-    lookup = {_key(v): i for i, v in enumerate(values)}
+        labels = _format_labels(labels)
+    lookup = {value_key(v): i for i, v in enumerate(data.ratings.values)}
+    label_codes, distinct = pd.factorize(labels.to_numpy(dtype=object))
+    code_of_distinct = np.asarray([lookup.get(value_key(v), -1) for v in distinct], dtype=np.int64)
     codes = np.full(len(items), -2, dtype=np.int64)
-    present = labels.map(is_present).to_numpy(dtype=bool)
-    codes[present] = [lookup.get(_key(v), -1) for v in labels[present]]
+    codes[present] = code_of_distinct[label_codes] if len(label_codes) else np.empty(0, dtype=np.int64)
     return codes
 
 
-def _key(value: Any) -> Any:
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
-        return float(value)
-    return value
+def _format_labels(labels: pd.Series) -> pd.Series:
+    """:func:`format_label` of every label, computed once per distinct label."""
+    codes, distinct = pd.factorize(labels.to_numpy(dtype=object), use_na_sentinel=True)
+    text = np.asarray([format_label(v) for v in distinct] + [format_label(None)], dtype=object)
+    return pd.Series(text[codes], index=labels.index, dtype=object)
 
 
 def _dawid_skene_accuracy(data: _Question, gold: pd.Series) -> pd.DataFrame:
@@ -508,11 +522,14 @@ def label_usage(df: pd.DataFrame, *, level: str | None = None, categories: Seque
     r"""Each annotator's use of each label against the other annotators' labels on the same items.
 
     On the items annotator ``a`` labelled that other humans labelled too, let :math:`p_{il}` be
-    the share of the others' labels of item ``i`` that are ``l``. Under the hypothesis that ``a``
-    labels like a randomly drawn other annotator, their count of ``l`` has mean
-    :math:`E_l = \sum_i p_{il}` and variance :math:`\sum_i p_{il}(1 - p_{il})`; ``residual`` is
-    :math:`(O_l - E_l) / \sqrt{\mathrm{var}}`, ``p_value`` its two-sided normal p, and ``p_holm``
-    the Holm adjustment over every annotator x label of the question. Comparing on the same items
+    the share of the others' labels of item ``i`` that are ``l`` and
+    :math:`d_{il} = 1[y_{ia} = l] - p_{il}`. If ``a`` uses ``l`` as the others do on the same
+    items, :math:`E[d_{il}] = 0`; ``expected`` is :math:`E_l = \sum_i p_{il}`, ``residual`` the
+    paired z statistic :math:`\bar d_l / (s_{d_l} / \sqrt{n})` with the *empirical* standard
+    deviation of the differences, ``p_value`` its two-sided normal p, and ``p_holm`` the Holm
+    adjustment over every annotator x label of the question. (The binomial variance
+    :math:`\sum_i p_{il}(1 - p_{il})` would treat two agreeing others as certainty, so that
+    every honest slip on such an item counts as evidence: it flags experts.) Comparing on the same items
     removes the confounding of who got which items (MEASURES.md, annotator drift).
 
     Returns
@@ -541,50 +558,84 @@ def label_usage(df: pd.DataFrame, *, level: str | None = None, categories: Seque
     return pd.concat(parts, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class _UsageSums:
+    """Per group x label sums of the paired differences ``d = 1[own = l] - p_l`` (``p_l``: the
+    share of the other humans' labels of the item that are ``l``), over ratings with others."""
+
+    n: np.ndarray  # groups (x 1): compared ratings
+    observed: np.ndarray  # groups x labels: sum of 1[own = l]
+    expected: np.ndarray  # groups x labels: sum of p_l
+    sum_d: np.ndarray  # groups x labels
+    sum_d2: np.ndarray  # groups x labels
+
+
+def _usage_sums(data: _Question, group: np.ndarray, n_groups: int) -> _UsageSums:
+    q = data.n_values
+    n_others = data.others.sum(axis=1)
+    compared = (n_others > 0) & (group >= 0)
+    shares = data.others[compared] / n_others[compared][:, None]
+    who, own = group[compared], data.ratings.value_codes[compared]
+    by_group = sp.csr_matrix((np.ones(len(who)), (who, np.arange(len(who)))), shape=(n_groups, len(who)))
+    expected = np.asarray(by_group @ shares)
+    squares = np.asarray(by_group @ (shares * shares))
+    cell = who * q + own
+    observed = np.bincount(cell, minlength=n_groups * q).reshape(n_groups, q).astype(float)
+    own_share = np.bincount(cell, weights=shares[np.arange(len(own)), own], minlength=n_groups * q).reshape(n_groups, q)
+    n = np.bincount(who, minlength=n_groups).astype(float)[:, None]
+    return _UsageSums(n, observed, expected, observed - expected, observed - 2 * own_share + squares)
+
+
+def _mean_and_variance(sum_d: np.ndarray, sum_d2: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample mean of ``d`` and the variance of that mean (sample variance / n)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sum_d / n
+        variance = np.maximum(sum_d2 - sum_d * mean, 0.0) / (n - 1)
+        return mean, variance / n
+
+
+def _z_p(mean: np.ndarray, variance_of_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided normal p of ``mean / sqrt(var)``: 0 when a nonzero mean has no variance,
+    NaN when both are 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = mean / np.sqrt(variance_of_mean)
+    return z, 2 * stats.norm.sf(np.abs(z))
+
+
+def _holm(p_value: np.ndarray, tested: np.ndarray | None = None) -> np.ndarray:
+    """Holm-adjusted p over the finite (and ``tested``) entries; NaN elsewhere."""
+    tested = np.isfinite(p_value) if tested is None else tested & np.isfinite(p_value)
+    adjusted = np.full(p_value.shape, np.nan)
+    if tested.any():
+        adjusted[tested] = multipletests(p_value[tested], method="holm")[1]
+    return adjusted
+
+
 def label_usage_table(data: _Question) -> pd.DataFrame:
     """:func:`label_usage` on a prepared question."""
     q, n_annotators = data.n_values, data.ratings.n_annotators
-    n_others = data.others.sum(axis=1)
-    compared = n_others > 0
-    shares = data.others[compared] / n_others[compared][:, None]
-    annotator = data.ratings.annotator_codes[compared]
-    expected = np.stack([np.bincount(annotator, weights=shares[:, v], minlength=n_annotators) for v in range(q)], axis=1)
-    variance = np.stack([np.bincount(annotator, weights=shares[:, v] * (1 - shares[:, v]), minlength=n_annotators) for v in range(q)], axis=1)
-    observed = np.bincount(annotator * q + data.ratings.value_codes[compared], minlength=n_annotators * q).reshape(n_annotators, q)
-    n_compared = observed.sum(axis=1, keepdims=True).astype(float)
+    sums = _usage_sums(data, data.ratings.annotator_codes, n_annotators)
+    mean, variance = _mean_and_variance(sums.sum_d, sums.sum_d2, sums.n)
+    residual, p_value = _z_p(mean, variance)
     with np.errstate(invalid="ignore", divide="ignore"):
-        residual = np.where(variance > 0, (observed - expected) / np.sqrt(variance), np.nan)
-        share = observed / n_compared
-        expected_share = expected / n_compared
-        ratio = np.where(expected > 0, observed / expected, np.nan)
-    p_value = 2 * stats.norm.sf(np.abs(residual))
-    p_holm = np.full(p_value.shape, np.nan)
-    tested = np.isfinite(p_value)
-    if tested.any():
-        p_holm[tested] = multipletests(p_value[tested], method="holm")[1]
-    labels = [format_label(v) if not isinstance(v, str) else v for v in _plain_values(data.ratings.values)]
+        share = sums.observed / sums.n
+        expected_share = sums.expected / sums.n
+        ratio = np.where(sums.expected > 0, sums.observed / sums.expected, np.nan)
+    labels = [format_label(v) if not isinstance(v, str) else v for v in python_values(data.ratings.values)]
     return pd.DataFrame(
         {
             "annotator_id": np.repeat(data.ratings.annotators.astype(str).to_numpy(dtype=object), q),
             "label": pd.Series(np.tile(np.asarray(labels, dtype=object), n_annotators), dtype=object),
-            "observed": observed.ravel().astype(float),
-            "expected": expected.ravel(),
+            "observed": sums.observed.ravel(),
+            "expected": sums.expected.ravel(),
             "share": share.ravel(),
             "expected_share": expected_share.ravel(),
             "ratio": ratio.ravel(),
             "residual": residual.ravel(),
             "p_value": p_value.ravel(),
-            "p_holm": p_holm.ravel(),
+            "p_holm": _holm(p_value).ravel(),
         }
     )
-
-
-def _plain_values(values: np.ndarray) -> list:
-    out = []
-    for v in values:
-        v = v.item() if isinstance(v, np.generic) else v
-        out.append(int(v) if isinstance(v, float) and v.is_integer() else v)
-    return out
 
 
 def _overuse_summary(usage: pd.DataFrame) -> pd.DataFrame:
@@ -804,12 +855,13 @@ def _windows(data: _Question, by: str) -> tuple[np.ndarray, list[str]] | None:
     else:
         if "batch" not in frame.columns:
             return None
-        keys = frame["batch"].astype(object).where(frame["batch"].notna(), None).map(lambda v: None if v is None else str(v))
+        batch_codes, batch_values = pd.factorize(frame["batch"].to_numpy(dtype=object), use_na_sentinel=True)
+        keys = pd.Series(np.asarray([str(v) for v in batch_values], dtype=object), dtype=object).reindex(batch_codes)
+        keys = keys.where(batch_codes >= 0, None).reset_index(drop=True)
         names = _batch_order(frame, keys)
     if not names:
         return None
-    lookup = {name: i for i, name in enumerate(names)}
-    codes = np.array([lookup.get(k, -1) if k is not None else -1 for k in keys], dtype=np.int64)
+    codes = pd.Categorical(np.asarray(keys, dtype=object), categories=names).codes.astype(np.int64)
     return codes, names
 
 
@@ -819,8 +871,8 @@ def _batch_order(frame: pd.DataFrame, keys: pd.Series) -> list[str]:
         return [str(c) for c in frame["batch"].cat.categories if str(c) in present]
     if "created_at" in frame.columns:
         created = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
-        first = created.groupby(keys).min()
-        if first.notna().all():
+        first = pd.Series(created.to_numpy()).groupby(keys.to_numpy()).min()
+        if len(first) and first.notna().all():
             return [str(k) for k in first.sort_values(kind="stable").index]
     return sorted(str(k) for k in keys.dropna().unique())
 
@@ -855,87 +907,136 @@ def _trend(data: _Question, by: str) -> pd.DataFrame:
     return out[out["n_items"] > 0].reset_index(drop=True)
 
 
-def _drop_summary(data: _Question, by: str, min_items: int) -> pd.DataFrame:
-    """Per annotator, the window from which kappa fell most beyond the crowd's own change."""
-    columns = ("drop_window", "kappa_before", "kappa_after", "crowd_kappa_before", "crowd_kappa_after", "drop_excess")
-    out = pd.DataFrame(index=_index(data))
-    for column in columns:
-        out[column] = np.nan
-    out["drop_window"] = None
-    result = _trend_tables(data, by)
-    if result is None or len(result[1]) < 2:
-        return out
-    tables, names = result
-    before = np.cumsum(tables, axis=1)[:, :-1]  # split s: windows 0..s are "before"
-    after = tables.sum(axis=1, keepdims=True) - before
-    crowd_before, crowd_after = before.sum(axis=0), after.sum(axis=0)
-    kappa_before, kappa_after = _kappa(data, before), _kappa(data, after)
-    crowd_change = _kappa(data, crowd_before) - _kappa(data, crowd_after)
-    excess = (kappa_before - kappa_after) - crowd_change[None, :]
-    enough = (before.sum(axis=(2, 3)) >= min_items) & (after.sum(axis=(2, 3)) >= min_items)
-    excess = np.where(enough & np.isfinite(excess), excess, -np.inf)
-    best = excess.argmax(axis=1)
-    rows = np.arange(tables.shape[0])
-    found = np.isfinite(excess[rows, best])
-    out["drop_excess"] = np.where(found, excess[rows, best], np.nan)
-    out["kappa_before"] = np.where(found, kappa_before[rows, best], np.nan)
-    out["kappa_after"] = np.where(found, kappa_after[rows, best], np.nan)
-    out["crowd_kappa_before"] = np.where(found, _kappa(data, crowd_before)[best], np.nan)
-    out["crowd_kappa_after"] = np.where(found, _kappa(data, crowd_after)[best], np.nan)
-    out["drop_window"] = pd.Series([names[b + 1] if f else None for b, f in zip(best, found, strict=True)], dtype=object).to_numpy()
-    return out
+def _splits(data: _Question, by: str) -> tuple[np.ndarray, list[str]] | None:
+    """Per rating its window code, and the window names, when there are at least two windows."""
+    windows = _windows(data, by)
+    if windows is None or len(windows[1]) < 2:
+        return None
+    return windows
 
 
-def _class_drop_summary(data: _Question, by: str, t: CalibrationThresholds) -> pd.DataFrame:
-    """Per annotator, the consensus class whose recall fell most beyond the crowd's, from some
-    window on (two-proportion z-test, Holm-adjusted over annotators x splits x classes)."""
-    columns = ("class_drop_label", "class_drop_window", "class_recall_before", "class_recall_after",
-               "crowd_class_recall_before", "crowd_class_recall_after", "class_drop_excess",
-               "class_drop_p_holm", "class_drop_became")
-    out = pd.DataFrame(index=_index(data))
-    for column in columns:
-        out[column] = None if column in ("class_drop_label", "class_drop_window", "class_drop_became") else np.nan
-    result = _trend_tables(data, by)
-    if result is None or len(result[1]) < 2 or data.level not in ("nominal", "multilabel") or data.weights is None:
-        return out
-    tables, names = result
-    before = np.cumsum(tables, axis=1)[:, :-1].astype(float)  # A x S x own x consensus
-    after = tables.sum(axis=1, keepdims=True) - before
-    diag = np.arange(data.n_values)
-    n_before, n_after = before.sum(axis=2), after.sum(axis=2)  # A x S x class
-    hit_before, hit_after = before[:, :, diag, diag], after[:, :, diag, diag]
+def _before_after(per_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over windows ``0..s`` and ``s+1..`` for every split ``s``: ``(A, W, ...)`` in,
+    two ``(A, W-1, ...)`` out."""
+    before = np.cumsum(per_window, axis=1)[:, :-1]
+    return before, per_window.sum(axis=1, keepdims=True) - before
+
+
+def _kappa_drop_tests(data: _Question, codes: np.ndarray, n_windows: int, t: CalibrationThresholds) -> dict:
+    """Difference in differences of kappa with the leave-one-out consensus, per annotator and
+    split: the annotator's fall minus the fall of the *other* human annotators' pooled kappa on
+    the same windows, with a one-sided normal p from the four large-sample SEs
+    (:func:`metrics.kappa.cohen_from_tables`)."""
+    n_annotators, q = data.ratings.n_annotators, data.n_values
+    group = np.where(codes >= 0, data.ratings.annotator_codes * n_windows + codes, -1)
+    tables = _tables(data, np.maximum(group, 0), n_annotators * n_windows, mask=codes >= 0)
+    tables = tables.reshape(n_annotators, n_windows, q, q)
+    human = np.bincount(data.ratings.annotator_codes[data.is_human], minlength=n_annotators) > 0
+    others = tables[human].sum(axis=0)[None] - np.where(human[:, None, None, None], tables, 0)
+    own_before, own_after = _before_after(tables)
+    crowd_before, crowd_after = _before_after(others)
+    kappa, se = {}, {}
+    for name, stack in (("before", own_before), ("after", own_after), ("crowd_before", crowd_before), ("crowd_after", crowd_after)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            kappa[name], se[name] = cohen_from_tables(stack, data.weights)[:2]
+    excess = (kappa["before"] - kappa["after"]) - (kappa["crowd_before"] - kappa["crowd_after"])
+    with np.errstate(invalid="ignore"):
+        z = excess / np.sqrt(se["before"] ** 2 + se["after"] ** 2 + se["crowd_before"] ** 2 + se["crowd_after"] ** 2)
+    p_value = stats.norm.sf(z)  # one-sided: a fall
+    enough = (own_before.sum(axis=(2, 3)) >= t.drop_min_items) & (own_after.sum(axis=(2, 3)) >= t.drop_min_items)
+    return {"kappa": kappa, "excess": excess, "p_value": np.where(enough, p_value, np.nan)}
+
+
+def _usage_shift_tests(data: _Question, codes: np.ndarray, n_windows: int, t: CalibrationThresholds) -> dict:
+    """Change of each label's paired difference ``d = 1[own = l] - p_l`` (own use minus the other
+    humans' use on the same items) from before a split to after it; two-sided normal p from the
+    empirical variances. Comparing with the others on the same items in the same windows
+    removes changes of item mix and crowd-wide guideline changes."""
+    n_annotators, q = data.ratings.n_annotators, data.n_values
+    group = np.where(codes >= 0, data.ratings.annotator_codes * n_windows + codes, -1)
+    sums = _usage_sums(data, group, n_annotators * n_windows)
+    shape = (n_annotators, n_windows)
+    n_before, n_after = _before_after(np.broadcast_to(sums.n, (n_annotators * n_windows, q)).reshape(*shape, q))
+    parts = {}
+    for name in ("observed", "expected", "sum_d", "sum_d2"):
+        parts[name] = _before_after(getattr(sums, name).reshape(*shape, q))
+    mean_before, variance_before = _mean_and_variance(parts["sum_d"][0], parts["sum_d2"][0], n_before)
+    mean_after, variance_after = _mean_and_variance(parts["sum_d"][1], parts["sum_d2"][1], n_after)
+    _, p_value = _z_p(mean_after - mean_before, variance_before + variance_after)
+    enough = (n_before >= t.drop_min_items) & (n_after >= t.drop_min_items)
     with np.errstate(invalid="ignore", divide="ignore"):
-        recall_before, recall_after = hit_before / n_before, hit_after / n_after
-        crowd_before = before.sum(axis=0)[:, diag, diag] / before.sum(axis=(0, 2))
-        crowd_after = after.sum(axis=0)[:, diag, diag] / after.sum(axis=(0, 2))
-        pooled = (hit_before + hit_after) / (n_before + n_after)
-        z = (recall_before - recall_after) / np.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
-    p_value = stats.norm.sf(z)  # one-sided: a drop
-    enough = (n_before >= t.class_drop_min_items) & (n_after >= t.class_drop_min_items) & np.isfinite(p_value)
-    p_holm = np.full(p_value.shape, np.nan)
-    if enough.any():
-        p_holm[enough] = multipletests(p_value[enough], method="holm")[1]
-    excess = (recall_before - recall_after) - (crowd_before - crowd_after)[None, :, :]
-    excess = np.where(enough & np.isfinite(excess), excess, -np.inf)
-    flat = excess.reshape(excess.shape[0], -1)
-    best = flat.argmax(axis=1)
-    split, klass = np.unravel_index(best, excess.shape[1:])
-    rows = np.arange(excess.shape[0])
-    found = np.isfinite(flat[rows, best])
-    labels = np.asarray(_plain_values(data.ratings.values), dtype=object)
-    became = after[rows, split, :, klass].copy()  # own labels on items of that class, after
-    became[rows, klass] = -1
-    pick = lambda values: np.where(found, values, np.nan)  # noqa: E731
-    out["class_drop_label"] = pd.Series([labels[k] if f else None for k, f in zip(klass, found, strict=True)], dtype=object).to_numpy()
-    out["class_drop_window"] = pd.Series([names[s + 1] if f else None for s, f in zip(split, found, strict=True)], dtype=object).to_numpy()
-    out["class_recall_before"] = pick(recall_before[rows, split, klass])
-    out["class_recall_after"] = pick(recall_after[rows, split, klass])
-    out["crowd_class_recall_before"] = pick(crowd_before[split, klass])
-    out["crowd_class_recall_after"] = pick(crowd_after[split, klass])
-    out["class_drop_excess"] = pick(flat[rows, best])
-    out["class_drop_p_holm"] = pick(p_holm[rows, split, klass])
-    out["class_drop_became"] = pd.Series([labels[b] if f else None for b, f in zip(became.argmax(axis=1), found, strict=True)], dtype=object).to_numpy()
+        shares = {
+            "share_before": parts["observed"][0] / n_before,
+            "share_after": parts["observed"][1] / n_after,
+            "others_before": parts["expected"][0] / n_before,
+            "others_after": parts["expected"][1] / n_after,
+        }
+    moved_away = np.abs(mean_after) - np.abs(mean_before)
+    return {"p_value": np.where(enough, p_value, np.nan), "moved_away": moved_away, **shares}
+
+
+DRIFT_COLUMNS = (
+    "drop_window", "kappa_before", "kappa_after", "crowd_kappa_before", "crowd_kappa_after", "drop_excess",
+    "drop_p_holm", "usage_shift_label", "usage_shift_window", "usage_share_before", "usage_share_after",
+    "others_share_before", "others_share_after", "usage_shift_p_holm",
+)
+
+
+def _drift_summary(data: _Question, by: str, t: CalibrationThresholds) -> pd.DataFrame:
+    """Per annotator: the split where kappa fell most significantly beyond the other humans'
+    (``drop_*``) and the label whose use moved most significantly away from the others' on the
+    same items (``usage_shift_*``). Both families of tests share one Holm adjustment."""
+    out = pd.DataFrame(index=_index(data))
+    for column in DRIFT_COLUMNS:
+        out[column] = None if column in ("drop_window", "usage_shift_label", "usage_shift_window") else np.nan
+    splits = _splits(data, by)
+    if splits is None:
+        return out
+    codes, names = splits
+    kappa = _kappa_drop_tests(data, codes, len(names), t) if data.weights is not None else None
+    usage = _usage_shift_tests(data, codes, len(names), t)
+    kappa_p = kappa["p_value"] if kappa is not None else np.full(usage["p_value"].shape[:2], np.nan)
+    adjusted = _holm(np.concatenate([kappa_p.ravel(), usage["p_value"].ravel()]))
+    kappa_holm = adjusted[: kappa_p.size].reshape(kappa_p.shape)
+    usage_holm = adjusted[kappa_p.size :].reshape(usage["p_value"].shape)
+    rows = np.arange(data.ratings.n_annotators)
+    if kappa is not None:
+        split = _best(kappa_holm, -kappa["excess"])
+        found = split >= 0
+        pick = lambda values: np.where(found, values[rows, np.maximum(split, 0)], np.nan)  # noqa: E731
+        out["drop_window"] = _names_at(names, split + 1, found)
+        for column, key in (("kappa_before", "before"), ("kappa_after", "after")):
+            out[column] = pick(kappa["kappa"][key])
+        for column, key in (("crowd_kappa_before", "crowd_before"), ("crowd_kappa_after", "crowd_after")):
+            out[column] = pick(kappa["kappa"][key])
+        out["drop_excess"] = pick(kappa["excess"])
+        out["drop_p_holm"] = pick(kappa_holm)
+    eligible = np.where(usage["moved_away"] >= t.drift_share_gap, usage_holm, np.nan)
+    flat = _best(eligible.reshape(len(rows), -1), -usage["moved_away"].reshape(len(rows), -1))
+    found = flat >= 0
+    split, label = np.divmod(np.maximum(flat, 0), data.n_values)
+    pick = lambda values: np.where(found, values[rows, split, label], np.nan)  # noqa: E731
+    labels = np.asarray([format_label(v) if not isinstance(v, str) else v for v in python_values(data.ratings.values)], dtype=object)
+    out["usage_shift_label"] = pd.Series(np.where(found, labels[label], None), dtype=object).to_numpy()
+    out["usage_shift_window"] = _names_at(names, split + 1, found)
+    for column, key in (("usage_share_before", "share_before"), ("usage_share_after", "share_after"),
+                        ("others_share_before", "others_before"), ("others_share_after", "others_after")):
+        out[column] = pick(usage[key])
+    out["usage_shift_p_holm"] = pick(usage_holm)
     return out
+
+
+def _best(p_holm: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
+    """Per row, the column with the smallest finite ``p_holm`` (ties: smallest ``tie_break``);
+    -1 when the row has none."""
+    finite = np.isfinite(p_holm)
+    order = np.lexsort((np.where(np.isfinite(tie_break), tie_break, np.inf), np.where(finite, p_holm, np.inf)), axis=-1)
+    best = order[:, 0] if order.ndim == 2 else order[:1]
+    return np.where(finite.any(axis=-1), best, -1)
+
+
+def _names_at(names: list[str], positions: np.ndarray, found: np.ndarray) -> np.ndarray:
+    return pd.Series([names[i] if f else None for i, f in zip(positions, found, strict=True)], dtype=object).to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1007,21 +1108,16 @@ def _too_fast(row, level, trend_by, t):
 
 def _drop(row, level, trend_by, t):
     window = "batch" if trend_by == "batch" else "week of"
-    if isinstance(row.drop_window, str) and math.isfinite(row.drop_excess) and row.drop_excess >= t.agreement_drop:
+    if isinstance(row.drop_window, str) and row.drop_p_holm < t.drop_p and row.drop_excess >= t.agreement_drop:
         return "agreement_drop", (
-            f"agreement dropped after {window} {row.drop_window}: {row.kappa_before:.2f} -> {row.kappa_after:.2f} "
-            f"(crowd {row.crowd_kappa_before:.2f} -> {row.crowd_kappa_after:.2f})"
+            f"agreement dropped after {window} {row.drop_window}: kappa {row.kappa_before:.2f} -> {row.kappa_after:.2f} "
+            f"(other annotators {row.crowd_kappa_before:.2f} -> {row.crowd_kappa_after:.2f}; p_holm={row.drop_p_holm:.1g})"
         )
-    if (
-        isinstance(row.class_drop_window, str)
-        and math.isfinite(row.class_drop_excess)
-        and row.class_drop_excess >= t.class_drop
-        and row.class_drop_p_holm < t.overuse_p
-    ):
+    if isinstance(row.usage_shift_window, str) and row.usage_shift_p_holm < t.drop_p:
         return "agreement_drop", (
-            f"agreement on {row.class_drop_label} items dropped after {window} {row.class_drop_window}: "
-            f"{row.class_recall_before:.2f} -> {row.class_recall_after:.2f} (crowd {row.crowd_class_recall_before:.2f} -> "
-            f"{row.crowd_class_recall_after:.2f}; now mostly labelled {row.class_drop_became}; p_holm={row.class_drop_p_holm:.1g})"
+            f"agreement dropped after {window} {row.usage_shift_window}: gives {row.usage_shift_label} to "
+            f"{row.usage_share_after:.0%} of items vs {row.others_share_after:.0%} by the others on the same items "
+            f"(before: {row.usage_share_before:.0%} vs {row.others_share_before:.0%}; p_holm={row.usage_shift_p_holm:.1g})"
         )
     return None
 
@@ -1087,7 +1183,7 @@ def annotator_confusion(
     consensus_code, own_code = np.nonzero(table.T)
     counts = table[own_code, consensus_code]
     totals = table.sum(axis=0)[consensus_code]
-    labels = np.asarray(_plain_values(data.ratings.values), dtype=object)
+    labels = np.asarray(python_values(data.ratings.values), dtype=object)
     return pd.DataFrame(
         {
             "consensus_label": pd.Series(labels[consensus_code], dtype=object),

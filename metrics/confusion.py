@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from metrics.consensus import label_kind, split_questions
+from metrics.consensus import label_kind, python_values, split_questions
 from metrics.errors import MetricInputError
 from metrics.ratings import prepare_ratings
 
@@ -134,8 +134,8 @@ def _confusion_one_question(df, categories, n_examples, min_lift, min_items) -> 
     lift = np.divide(share, chance_share, out=np.full(len(share), np.nan), where=chance_share > 0)
     table = pd.DataFrame(
         {
-            "label_a": _plain(ratings.values[label_a]),
-            "label_b": _plain(ratings.values[label_b]),
+            "label_a": pd.Series(python_values(ratings.values[label_a]), dtype=object),
+            "label_b": pd.Series(python_values(ratings.values[label_b]), dtype=object),
             "n_items": items_with_both[label_a, label_b].astype(np.int64),
             "n_disagreeing_pairs": pair_counts[label_a, label_b].astype(np.int64),
             "coincidence": observed,
@@ -149,12 +149,6 @@ def _confusion_one_question(df, categories, n_examples, min_lift, min_items) -> 
     table["example_item_ids"] = _examples(counts.tocsc(), label_a, label_b, ratings.items, n_examples)
     table = table.sort_values(["coincidence", "n_items"], ascending=False, kind="stable")
     return table[list(CONFUSION_COLUMNS)].reset_index(drop=True)
-
-
-def _plain(values: np.ndarray) -> pd.Series:
-    out = [v.item() if isinstance(v, np.generic) else v for v in values]
-    out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
-    return pd.Series(out, dtype=object)
 
 
 def _examples(counts: sp.csc_matrix, label_a, label_b, items: pd.Index, n_examples: int) -> pd.Series:

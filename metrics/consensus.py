@@ -106,6 +106,20 @@ def is_present(value: Any) -> bool:
     return True
 
 
+def present_mask(labels: pd.Series) -> np.ndarray:
+    """:func:`is_present` of every label, vectorized: the test runs once per distinct label
+    (``pd.factorize`` hashes the rest), so a million rows cost a hash pass, not a million calls.
+
+    >>> present_mask(pd.Series(["a", None, " ", frozenset(), (), 2.0])).tolist()
+    [True, False, False, False, True, True]
+    """
+    codes, uniques = pd.factorize(np.asarray(labels, dtype=object), use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    unique_present = np.fromiter((is_present(v) for v in uniques), dtype=bool, count=len(uniques))
+    return (codes >= 0) & unique_present[np.maximum(codes, 0)]
+
+
 def _require_columns(df: pd.DataFrame, columns: Sequence[str] = ("item_id", "annotator_id", "label")) -> None:
     if not isinstance(df, pd.DataFrame):
         raise MetricInputError(f"expected a pandas DataFrame with columns {list(columns)}, got {type(df).__name__}")
@@ -145,7 +159,7 @@ def gold_for(gold: pd.DataFrame | pd.Series | dict | None, question: str | None)
         if question is not None and "question" in frame.columns:
             frame = frame[frame["question"].astype(str) == question]
         series = pd.Series(frame["label"].astype(object).to_numpy(), index=frame["item_id"].astype(str).to_numpy())
-    series = series[series.map(is_present)]
+    series = series[present_mask(series)]
     return series[~series.index.duplicated(keep="last")]
 
 
@@ -219,7 +233,7 @@ def consensus(
 def _consensus_one_question(
     df: pd.DataFrame, method: str, gold: pd.Series, level: str | None, smoothing: float, max_iter: int
 ) -> pd.DataFrame:
-    present = df[df["label"].map(is_present)]
+    present = df[present_mask(df["label"])]
     kind = label_kind(present["label"])
     if method == "dawid_skene":
         if kind == "spans":
@@ -270,12 +284,12 @@ def _majority(df: pd.DataFrame) -> pd.DataFrame:
     winner[rows[single]] = counts.indices[single]
     values = ratings.values
     labels = np.empty(ratings.n_items, dtype=object)
-    labels[winner >= 0] = _python_values(values[winner[winner >= 0]])
+    labels[winner >= 0] = python_values(values[winner[winner >= 0]])
     tied = _tied_tuples(rows[at_top & ~single], counts.indices[at_top & ~single], values, ratings.n_items)
     return _frame(ratings.items, labels, top / n_labels, "majority", n_at_top > 1, tied, n_labels)
 
 
-def _python_values(values: np.ndarray) -> list:
+def python_values(values: np.ndarray) -> list:
     """numpy scalars as Python scalars (integral floats as int, so 3.0 prints as 3)."""
     out = []
     for v in values:
@@ -296,7 +310,7 @@ def _tied_tuples(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_ro
         return tied
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)]
-    decoded = _python_values(values[columns])
+    decoded = python_values(values[columns])
     for start, end in zip(starts, ends, strict=True):  # one iteration per tied item only
         tied[rows[start]] = tuple(decoded[start:end])
     return tied
@@ -349,11 +363,11 @@ def _median_consensus(df: pd.DataFrame, level: str | None) -> pd.DataFrame:
     confidence = 1.0 - mean_dev.to_numpy() / scale_range if scale_range > 0 else np.ones(len(median))
     is_tie = (low != high).to_numpy() if ordinal else np.zeros(len(median), dtype=bool)
     tied = [
-        tuple(_python_values(np.array([lo, hi]))) if tie else ()
+        tuple(python_values(np.array([lo, hi]))) if tie else ()
         for lo, hi, tie in zip(low.to_numpy(), high.to_numpy(), is_tie, strict=True)
     ]
     n_labels = grouped.size().to_numpy()
-    return _frame(median.index, _python_values(median.to_numpy()), confidence, "median", is_tie, tied, n_labels)
+    return _frame(median.index, python_values(median.to_numpy()), confidence, "median", is_tie, tied, n_labels)
 
 
 def _dawid_skene_consensus(df: pd.DataFrame, gold: pd.Series, smoothing: float, max_iter: int) -> pd.DataFrame:
@@ -500,7 +514,7 @@ class DawidSkene:
         return self.fit(df, gold=gold).probas_
 
     def _store(self, items, annotators, values, posterior, priors, confusion, log_likelihood) -> None:
-        decoded = _python_values(values)
+        decoded = python_values(values)
         class_index = pd.Index(decoded, dtype=object, name="label")
         item_index = pd.Index(items.astype(str), name="item_id")
         annotator_index = pd.Index(annotators.astype(str), name="annotator_id")
@@ -529,21 +543,24 @@ def _gold_codes(gold: pd.Series, items: pd.Index, values: np.ndarray) -> tuple[n
     if gold.empty:
         return codes, values
     item_gold = gold.reindex(pd.Index(items.astype(str)))
-    present = item_gold.map(is_present).to_numpy(dtype=bool)
-    lookup = {_value_key(v): i for i, v in enumerate(values)}
+    present = present_mask(item_gold)
+    gold_codes, gold_values = pd.factorize(item_gold[present].to_numpy(dtype=object))
+    lookup = {value_key(v): i for i, v in enumerate(values)}
     new_values = list(values)
-    for position in np.flatnonzero(present):  # one pass over gold items, building the class map
-        key = _value_key(item_gold.iloc[position])
+    class_of_gold_value = np.empty(len(gold_values), dtype=np.int64)
+    for position, value in enumerate(gold_values):  # one pass over the distinct gold labels
+        key = value_key(value)
         if key not in lookup:
             lookup[key] = len(new_values)
-            new_values.append(item_gold.iloc[position])
-        codes[position] = lookup[key]
+            new_values.append(value)
+        class_of_gold_value[position] = lookup[key]
+    codes[np.flatnonzero(present)] = class_of_gold_value[gold_codes]
     out = np.empty(len(new_values), dtype=object)
     out[:] = new_values
     return codes, out
 
 
-def _value_key(value: Any) -> Any:
+def value_key(value: Any) -> Any:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         return float(value)
     return value

@@ -59,6 +59,8 @@ def item_disagreement(
     [['a', 0.0, 0.0], ['b', 0.5, 1.0]]
     """
     ratings = prepare_ratings(df, categories=categories, level=level)
+    if ratings.n_items == 0:
+        return pd.DataFrame(columns=list(ITEM_DISAGREEMENT_COLUMNS))
     counts = ratings.count_matrix()
     counts.sort_indices()
     per_item = ratings.ratings_per_item()

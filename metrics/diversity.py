@@ -43,6 +43,7 @@ DIVERSITY_DROP_WARN = 0.20
 HASH_FEATURES = 2**20
 FIT_SAMPLE = 5_000  # texts the TF-IDF weights and the SVD are fitted on; the rest are projected
 MAX_SVD_FEATURES = 50_000  # most frequent hashed n-grams of the fit sample kept for the SVD
+CLUSTER_FIT_SAMPLE = 5_000  # rows k-means is fitted on
 NEIGHBOURS_KEPT = 10  # near pairs kept per text (the groups stay connected through them)
 BLOCK_CELLS = 4_000_000  # similarity cells per block (16 MB of float32)
 
@@ -214,11 +215,16 @@ def embed_texts(texts: list[str] | pd.Series, dims: int = SVD_DIMS, *, seed: int
     hashed = hashed[:, used]
     tfidf = TfidfTransformer(sublinear_tf=True).fit(hashed[fit_rows])
     weighted = tfidf.transform(hashed)
-    components = min(dims, max(1, len(fit_rows) - 1))
-    if weighted[fit_rows].nnz == 0:
+    if weighted.nnz == 0:
         return np.zeros((len(texts), dims), dtype=np.float32)
-    svd = TruncatedSVD(n_components=components, n_iter=4, random_state=seed).fit(weighted[fit_rows])
-    projected = normalize(svd.transform(weighted)).astype(np.float32)
+    if len(texts) <= dims:  # few texts: an exact SVD keeps every cosine
+        left, singular, _ = np.linalg.svd(weighted.toarray(), full_matrices=False)
+        projected = normalize(left * singular).astype(np.float32)
+        components = projected.shape[1]
+    else:
+        components = dims
+        svd = TruncatedSVD(n_components=components, n_iter=4, random_state=seed).fit(weighted[fit_rows])
+        projected = normalize(svd.transform(weighted)).astype(np.float32)
     if components < dims:
         projected = np.hstack([projected, np.zeros((len(texts), dims - components), dtype=np.float32)])
     return projected
@@ -266,14 +272,19 @@ def vendi_score(vectors: np.ndarray, weights: np.ndarray | None = None) -> float
 
 
 def _fit_clusters(vectors: np.ndarray, weights: np.ndarray, n_clusters: int, seed: int) -> np.ndarray:
-    """k-means centroids (mini-batch for large inputs), weighted by how often a text occurs."""
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    """k-means centroids, weighted by how often a text occurs; fitted on a seeded sample of at
+    most ``CLUSTER_FIT_SAMPLE`` rows (drawn in proportion to the weights), which every row is
+    then assigned to. The centroids serve coverage figures and the exact neighbour pruning, so
+    a sample fit costs no correctness."""
+    from sklearn.cluster import KMeans
 
     n_clusters = max(1, min(n_clusters, len(vectors)))
-    if len(vectors) > 10_000:
-        model = MiniBatchKMeans(n_clusters=n_clusters, random_state=seed, n_init=3, batch_size=4096)
-    else:
-        model = KMeans(n_clusters=n_clusters, random_state=seed, n_init=3)
+    weights = np.asarray(weights, dtype=np.float64)
+    if len(vectors) > CLUSTER_FIT_SAMPLE:
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(len(vectors), CLUSTER_FIT_SAMPLE, replace=False, p=weights / weights.sum())
+        vectors, weights = vectors[rows], np.ones(len(rows))
+    model = KMeans(n_clusters=n_clusters, random_state=seed, n_init=1, max_iter=100)
     # float64: scikit-learn's float32 distance path upcasts chunk by chunk and is much slower
     return model.fit(vectors.astype(np.float64), sample_weight=weights).cluster_centers_.astype(np.float32)
 

@@ -197,9 +197,9 @@ def _time_windows(df: pd.DataFrame, unit: str) -> pd.Series:
     days = stamps.dt.floor("D")
     if unit == "week":  # ISO weeks start on Monday; a window is named by its Monday
         days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    names = days.dt.strftime("%Y-%m-%d")
-    order = sorted(pd.unique(names.dropna()))
-    return pd.Series(pd.Categorical(names, categories=order, ordered=True), index=df.index)
+    codes, starts = pd.factorize(days, sort=True)  # name the few distinct windows, not every row
+    names = [start.strftime("%Y-%m-%d") for start in starts]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=names, ordered=True), index=df.index)
 
 
 def _ordered_windows(values: pd.Series) -> pd.Series:
@@ -213,16 +213,23 @@ def _ordered_windows(values: pd.Series) -> pd.Series:
 
 
 def _count_table(windows: pd.Series, labels: pd.Series) -> pd.DataFrame:
-    frame = pd.DataFrame({"window": windows.to_numpy(), "label": labels.to_numpy()})
-    frame = frame[frame["window"].notna() & frame["label"].notna()]
-    if not frame.empty and isinstance(frame["label"].iloc[0], frozenset):
-        frame = frame.assign(label=frame["label"].map(sorted)).explode("label").dropna(subset=["label"])
-    elif not frame.empty and isinstance(frame["label"].iloc[0], tuple):
+    """windows x labels counts by one ``bincount`` over (window code, label code)."""
+    window_codes = windows.cat.codes.to_numpy().astype(np.int64)
+    labels = labels.reset_index(drop=True)
+    first = labels.dropna().iloc[0] if labels.notna().any() else None
+    if isinstance(first, tuple):
         raise MetricInputError("label_drift works on categorical or multi-label answers; spans are not categories")
-    counts = frame.groupby(["window", "label"], observed=True).size().unstack("label", fill_value=0)
-    window_order = windows.cat.categories if isinstance(windows.dtype, pd.CategoricalDtype) else counts.index
-    counts = counts.reindex(index=pd.Index(window_order, name="window"), fill_value=0)
-    counts = counts.reindex(columns=sorted(counts.columns, key=str))
+    if isinstance(first, frozenset):  # one row per label held
+        exploded = labels.map(sorted, na_action="ignore").explode()
+        window_codes = window_codes[exploded.index.to_numpy()]
+        labels = exploded.reset_index(drop=True)
+    label_codes, label_values = pd.factorize(labels)
+    valid = (window_codes >= 0) & (label_codes >= 0)
+    n_windows, n_labels = len(windows.cat.categories), len(label_values)
+    flat = np.bincount(window_codes[valid] * n_labels + label_codes[valid], minlength=n_windows * n_labels)
+    counts = pd.DataFrame(flat.reshape(n_windows, n_labels), index=pd.Index(list(windows.cat.categories), name="window"),
+                          columns=pd.Index(list(label_values), name="label"))
+    counts = counts[sorted(counts.columns, key=str)]
     counts.columns.name = "label"
     return counts.astype(np.int64)
 

@@ -115,7 +115,12 @@ def f_test_interval(ms: MeanSquares, form: str, level: float = 0.95) -> tuple[fl
     if form.startswith("ICC(2"):
         low, high = _two_way_random_interval(ms, upper_quantile)
         if form.endswith("k)"):
-            low, high = (k * x / (1.0 + (k - 1) * x) for x in (low, high))
+            # the step-up k x / (1 + (k-1) x) has a pole at -1/(k-1): a single-form bound at or
+            # below it means the average form is unbounded below (McGraw & Wong 1996, Table 7)
+            low, high = (
+                -math.inf if x <= -1.0 / (k - 1) else k * x / (1.0 + (k - 1) * x)
+                for x in (low, high)
+            )
         return low, high
     error, df_error = (msw, n * (k - 1)) if form.startswith("ICC(1") else (mse, (n - 1) * (k - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -207,7 +212,12 @@ def icc(
         raise MetricInputError(f"unknown interval {interval!r}; expected one of {ICC_INTERVALS}")
     table, n_incomplete = _complete_table(df)
     n, k = table.shape
-    counts = {"n_items": n, "n_annotations": n * k, "n_annotators": k if n else 0}
+    counts = {
+        "n_items": n,
+        "n_annotations": n * k,
+        "n_annotators": k if n else 0,
+        "n_unpairable_items": n_incomplete,
+    }
     if n < 2 or k < 2:
         reason = f"{n} complete items x {k} annotators: the ICC needs at least 2 of each"
         return undefined_result(
@@ -240,7 +250,7 @@ def icc(
             high > ICC_UPPER_BOUND,
             "f_test",
         )
-    elif interval == "bootstrap":
+    elif interval == "bootstrap" and n_boot > 0:
         draws = bootstrap_replicates(
             np.ones(n, dtype=np.int64),
             lambda block: icc_from_mean_squares(_mean_squares(table, block), form),

@@ -195,6 +195,7 @@ def _finish(
     low, high, clipped, method = math.nan, math.nan, False, "none"
     if interval == "bootstrap":
         draws = replicates()
+    if draws.size:
         low, high, clipped = percentile_interval(draws, ci_level, bounds)
         method = "bootstrap_percentile"
     elif interval == "analytic":

@@ -375,6 +375,8 @@ def _encode_labels(
 def _factorize_labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes with ``-1`` for NaN/None, and the uniques as a numpy array."""
     if isinstance(series.dtype, pd.CategoricalDtype):
+        # an unused category is not a value anyone gave: it must not count (e.g. in q for AC1)
+        series = series.cat.remove_unused_categories()
         codes = series.cat.codes.to_numpy().astype(np.int64)
         uniques = np.asarray(series.cat.categories, dtype=object)
     else:

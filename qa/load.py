@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 SNIFF_BYTES = 64 * 1024
 # In a directory, files with these endings are the export; a README or a checksum file is not.
-EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet")
+EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 
 
 def load(

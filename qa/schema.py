@@ -283,12 +283,21 @@ def canonical_items(rows: pd.DataFrame | list[dict], item_ids: pd.Series | None 
     frame = frame.drop_duplicates("item_id", keep="last")
     if item_ids is not None:
         # unique first, then strings: one string per item, not per annotation
-        present = _id_strings(pd.Series(pd.unique(item_ids), dtype=object))
+        present = _id_strings(_distinct(item_ids))
         missing = present[~present.isin(frame["item_id"])].tolist()
         if missing:
             frame = pd.concat([frame, pd.DataFrame({"item_id": missing})], ignore_index=True)
     columns = ["item_id"] + [c for c in frame.columns if c != "item_id"]
     return frame[columns].reset_index(drop=True)
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    """The distinct values (for a categorical, the categories in use, read off its codes)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories)) > 0
+        return pd.Series(np.asarray(values.cat.categories[used], dtype=object), dtype=object)
+    return pd.Series(pd.unique(values), dtype=object)
 
 
 def _id_strings(series: pd.Series) -> pd.Series:

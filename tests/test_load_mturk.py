@@ -120,4 +120,4 @@ def test_unparseable_submit_time_names_row_and_field(tmp_path):
     target = batch(tmp_path / "b.csv", [{"Answer.intent": "bug", "SubmitTime": "yesterday"}])
     with pytest.raises(InputError) as err:
         qa.load(target)
-    assert err.value.record == 2 and err.value.field == "created_at"
+    assert err.value.record == 2 and err.value.field == "SubmitTime"

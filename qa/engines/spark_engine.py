@@ -12,9 +12,11 @@ source, which follows file order for a single file read by Spark.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qa.errors import InputError
@@ -24,8 +26,10 @@ LOCAL_MASTER = "local[2]"
 
 LOCAL_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "2g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
@@ -45,7 +49,9 @@ def spark_session(spark: Any = None) -> Any:
     builder = SparkSession.builder.master(LOCAL_MASTER).appName("annotation-qa")
     for key, value in LOCAL_CONFIG.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 class SparkBackend:
@@ -138,10 +144,13 @@ class SparkBackend:
 
         F = self._F
         types = dict(self._src.dtypes)
-        rows = mapping.astype(object).where(mapping.notna(), None).to_dict("records")
-        mapped = self.spark.createDataFrame(rows, "question string, label string, q string, code long") if not rows else (
-            self.spark.createDataFrame(pd.DataFrame(rows).astype(object))
-        )
+        # Raw values travel as text (repr round-trips floats) and are cast back to the source's
+        # types, so the join compares like with like.
+        rows = [
+            (_text(question), _text(label), str(q), int(code))
+            for question, label, q, code in mapping[["question", "label", "q", "code"]].itertuples(index=False)
+        ]  # one row per distinct (question, label): a handful
+        mapped = self.spark.createDataFrame(rows, "question string, label string, q string, code long")
         mapped = mapped.select(
             F.col("question").cast(types["question"]).alias("question"),
             F.col("label").cast(types["label"]).alias("label"),
@@ -231,8 +240,23 @@ class SparkBackend:
         return self._kept.where((F.col("q") == question) & F.col("human"))
 
 
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, (np.integer,)):
+        return str(int(value))
+    return str(value)
+
+
 def _to_pandas(frame: Any) -> pd.DataFrame:
-    return frame.toPandas()
+    """A small reduced table on the driver (pyspark warns about pandas 3; the tables here are
+    plain numbers and strings, which it converts correctly)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        return frame.toPandas()
 
 
 def _resolve_columns(types: dict[str, str], column_map: dict[str, str], source: str) -> dict[str, str]:

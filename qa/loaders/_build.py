@@ -216,14 +216,14 @@ class AnnotationSetBuilder:
         and among equals the later row of the export wins."""
         key = ["item_id", "annotator_id", "question"]
         frame = block.frame
-        if not frame.duplicated(key).any():
+        row_key = _row_keys(frame, key)
+        if not row_key.duplicated().any():
             return block
         order = pd.to_datetime(frame["created_at"], utc=True, errors="coerce") if "created_at" in frame else None
         sorter = pd.DataFrame({"order": order if order is not None else pd.NaT, "position": np.arange(len(frame))})
         permutation = sorter.sort_values(["order", "position"], na_position="first", kind="stable").index.to_numpy()
-        ordered = frame[key].iloc[permutation]
         duplicated = np.zeros(len(frame), dtype=bool)
-        duplicated[permutation] = ordered.duplicated(key, keep="last").to_numpy()
+        duplicated[permutation] = row_key.iloc[permutation].duplicated(keep="last").to_numpy()
         dropped = frame.loc[duplicated, key].astype(object)
         for record, row in zip(block.records[duplicated], dropped.itertuples(index=False), strict=True):
             self.skip(
@@ -269,8 +269,10 @@ class AnnotationSetBuilder:
         question = block.frame["question"]
         if not isinstance(question.dtype, pd.CategoricalDtype):
             question = question.astype("category")
-        pairs = pd.DataFrame({"q": question.cat.codes.to_numpy(), "l": block.frame["label"].to_numpy()})
-        pairs = pairs.drop_duplicates()
+        label_codes = block.frame["label"].to_numpy().astype(np.int64)
+        width = len(block.values) + 1
+        distinct = np.unique(question.cat.codes.to_numpy().astype(np.int64) * width + (label_codes + 1))
+        pairs = pd.DataFrame({"q": distinct // width, "l": distinct % width - 1})
         specs = []
         present = [str(q) for q in question.cat.categories[np.unique(pairs["q"].to_numpy())]]
         for code, name in zip(np.unique(pairs["q"].to_numpy()), present, strict=True):
@@ -324,6 +326,20 @@ class _Block:
 
     def take(self, mask: np.ndarray) -> _Block:
         return _Block(self.frame.loc[mask].reset_index(drop=True), self.values, self.records[mask])
+
+
+def _row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One int64 per row that is equal exactly when the rows agree on ``columns`` (combined
+    categorical codes: one hash of an integer per row instead of one per column)."""
+    codes = [frame[c].cat.codes.to_numpy().astype(np.int64) + 1 if isinstance(frame[c].dtype, pd.CategoricalDtype)
+             else None for c in columns]
+    sizes = [len(frame[c].cat.categories) + 1 for c, code in zip(columns, codes, strict=True) if code is not None]
+    if any(code is None for code in codes) or float(np.prod(sizes, dtype=float)) >= 2.0**62:
+        return pd.Series(pd.MultiIndex.from_frame(frame[columns].astype(object)).factorize()[0])
+    key = np.zeros(len(frame), dtype=np.int64)
+    for code, size in zip(codes, sizes, strict=True):
+        key = key * size + code
+    return pd.Series(key)
 
 
 def _concat_blocks(blocks: list[_Block]) -> _Block:

@@ -6,6 +6,7 @@ stray byte or a line of garbage becomes one :class:`~qa.errors.InputError`.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +26,8 @@ def read_text(path: Path) -> str:
         raise InputError(f"cannot read: {err.strerror}", path=path) from None
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"not UTF-8 text (byte {err.start} is 0x{raw[err.start]:02x}); export the file as UTF-8 JSON",
-            path=path,
-        ) from None
+    except UnicodeDecodeError:
+        raise not_utf8_error(path, record_prefix="line ") from None
 
 
 def read_json(path: Path) -> Any:
@@ -74,7 +72,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
                     continue
                 yield line_number, _parse_line(line, path, line_number)
         except UnicodeDecodeError:
-            raise InputError("not UTF-8 text; export the file as UTF-8 JSON Lines", path=path, record=f"line {line_number + 1}") from None
+            raise not_utf8_error(path, record_prefix="line ") from None
 
 
 def _parse_line(line: str, path: Path, line_number: int) -> dict:
@@ -104,3 +102,28 @@ def export_files(path: Path, suffixes: tuple[str, ...] = (".jsonl", ".json", ".n
     if not files:
         raise InputError(f"the directory holds no {'/'.join(suffixes)} files", path=path)
     return files
+
+
+def not_utf8_error(path: Path, record_prefix: str = "") -> InputError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+    line, offset, byte = _first_invalid_utf8(path)
+    return InputError(
+        f"not UTF-8 text (byte 0x{byte:02x} at offset {offset}); save or export the file as UTF-8",
+        path=path, record=f"{record_prefix}{line}" if record_prefix else line,
+    )
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int, int, int]:
+    """(line number, byte offset, byte) of the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                good = max(0, min(err.start, len(chunk)))
+                return line + chunk[:good].count(b"\n"), offset + err.start, chunk[min(err.start, len(chunk) - 1)]
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    return line, offset, 0

@@ -46,6 +46,7 @@ import pandas as pd
 
 from qa.errors import InputError
 from qa.loaders._build import AnnotationSetBuilder, LoadOptions
+from qa.loaders._jsonio import not_utf8_error
 from qa.schema import (
     ANNOTATOR_KINDS,
     DEFAULT_QUESTION,
@@ -278,31 +279,6 @@ def parser_error_line(err: Exception) -> int | None:
     return int(row.group(1)) + 1 if row else None
 
 
-def not_utf8_error(path: Path) -> InputError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
-    line, offset, byte = _first_invalid_utf8(path)
-    return InputError(
-        f"not UTF-8 text (byte 0x{byte:02x} at offset {offset}); save or export the file as UTF-8",
-        path=path, record=line,
-    )
-
-
-def _first_invalid_utf8(path: Path) -> tuple[int, int, int]:
-    """(line number, byte offset, byte) of the first byte that is not UTF-8."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line, offset = 1, 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as err:
-                good = max(0, min(err.start, len(chunk)))
-                return line + chunk[:good].count(b"\n"), offset + err.start, chunk[min(err.start, len(chunk) - 1)]
-            line += chunk.count(b"\n")
-            offset += len(chunk)
-    return line, offset, 0
-
-
 def _check_header(fields: list[str], column_map: dict[str, str], path: Path) -> None:
     """Fail before reading a whole file whose header is not a long table's."""
     present = set(fields)
@@ -505,9 +481,10 @@ def _id_column(
             codes = column.cat.codes.to_numpy()
             column = pd.Series(pd.Categorical.from_codes(
                 np.where(codes < 0, -1, merged_code[np.maximum(codes, 0)]), categories=pd.Index(merged, dtype=str)))
-    blank = [c for c in column.cat.categories if not c.strip()]
-    if blank:
-        column = column.cat.remove_categories(blank)
+    categories = column.cat.categories
+    blank = np.asarray(categories.str.strip() == "", dtype=bool)  # vectorized: a million ids, no loop
+    if blank.any():
+        column = column.cat.remove_categories(categories[blank])
     if allow_missing is False:
         _require_present(column, field, records, path)
     elif isinstance(allow_missing, np.ndarray):
@@ -752,11 +729,14 @@ def parse_timestamps(column: pd.Series, records: np.ndarray, path: Path, field: 
     if pd.api.types.is_numeric_dtype(column.dtype):
         return _unix_seconds(column.to_numpy(dtype=float), records, path, field)
     codes, uniques = _codes_and_uniques(column)
-    text = pd.Series(uniques, dtype=object).astype(str)
-    numbers = pd.to_numeric(text.where(text.str.match(_NUMBER)), errors="coerce")
-    if len(text) and numbers.notna().all():
-        seconds = np.append(numbers.to_numpy(dtype=float), np.nan)
-        return _unix_seconds(seconds[np.where(codes < 0, len(numbers), codes)], records, path, field)
+    text = pd.Series(uniques, dtype=object)
+    if pd.api.types.infer_dtype(text, skipna=False) != "string":
+        text = text.map(str)
+    if len(text) and _NUMBER.match(text.iloc[0]):  # Unix seconds written as text (CSV)
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.notna().all():
+            seconds = np.append(numbers.to_numpy(dtype=float), np.nan)
+            return _unix_seconds(seconds[np.where(codes < 0, len(numbers), codes)], records, path, field)
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     if parsed.isna().any():
         parsed = parsed.combine_first(parse_mturk_times(text))
@@ -768,8 +748,10 @@ def parse_timestamps(column: pd.Series, records: np.ndarray, path: Path, field: 
             f"{text.iloc[position]!r} is not a timestamp (expected ISO 8601, e.g. 2026-03-02T09:14:05Z)",
             path=path, record=row, field=field,
         )
-    with_missing = np.append(parsed.to_numpy(), np.datetime64("NaT"))
-    return pd.Series(pd.to_datetime(with_missing[np.where(codes < 0, len(parsed), codes)], utc=True))
+    # naive UTC datetime64 values, not an object array of Timestamps: one vectorized take per row
+    naive = parsed.dt.tz_convert(None).to_numpy()
+    with_missing = np.append(naive, np.array(["NaT"], dtype=naive.dtype))
+    return pd.Series(with_missing[np.where(codes < 0, len(parsed), codes)]).dt.tz_localize("UTC")
 
 
 def _unix_seconds(seconds: np.ndarray, records: np.ndarray, path: Path, field: str) -> pd.Series:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from qa.errors import InputError
 from qa.loaders._build import AnnotationSetBuilder, LoadOptions
-from qa.loaders.long_table import CANONICAL, FALSE_WORDS, TRUE_WORDS, add_table
+from qa.loaders.long_table import CANONICAL, FALSE_WORDS, TRUE_WORDS, add_table, read_delimited_text
 from qa.schema import DEFAULT_QUESTION, AnnotationSet
 
 NAME = "mturk"
@@ -84,24 +84,25 @@ def load(path: Path, options: LoadOptions) -> AnnotationSet:
     table, records = table.loc[kept].reset_index(drop=True), records[kept]
     long, long_records = _long_table(builder, table, records, options)
     if len(long):
-        add_table(builder, long, long_records, count_records=False)
+        try:
+            add_table(builder, long, long_records, count_records=False)
+        except InputError as err:
+            raise _in_mturk_terms(err, item_id_column(list(table.columns))) from None
     return builder.build()
 
 
+def _in_mturk_terms(err: InputError, item_column: str) -> InputError:
+    """The same error, naming the batch file's column rather than the canonical one."""
+    column = {"item_id": item_column, "annotator_id": "WorkerId", "created_at": "SubmitTime",
+              "lead_time_s": "WorkTimeInSeconds"}.get(err.field or "")
+    if column is None:
+        return err
+    problem = err.problem.replace(f"{err.field} is empty", f"{column} is empty")
+    return InputError(problem, path=err.path, record=err.record, field=column)
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise InputError("the file is empty", path=path) from None
-    except pd.errors.ParserError as err:
-        line = re.search(r"line (\d+)", str(err))
-        raise InputError(
-            f"not a well-formed CSV file ({' '.join(str(err).split())[:200]})",
-            path=path, record=int(line.group(1)) if line else None,
-        ) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (invalid byte at offset {err.start})", path=path) from None
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_delimited_text(path, ",").fillna("")
     for name in REQUIRED:
         if name not in table.columns:
             raise InputError(f"missing column {name!r}; an MTurk batch results CSV has HITId, WorkerId and Answer.* columns",

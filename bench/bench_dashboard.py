@@ -118,15 +118,15 @@ def main() -> int:
     check(app)
     results.append(("overview (rerun)", timed("overview (rerun)", app.run)))
     for page in PAGES:
-        app.switch_page(f"pages/{page}.py")
+        app.switch_page(f"views/{page}.py")
         results.append((f"{page} (first visit)", timed(f"{page} (first visit)", app.run)))
         check(app)
         results.append((f"{page} (rerun)", timed(f"{page} (rerun)", app.run)))
-    app.switch_page("pages/disputes.py").run()
+    app.switch_page("views/disputes.py").run()
     app.text_input(key="adjudication_who").input("bench")
     results.append(("disputes: save a decision", timed("disputes: save a decision", lambda: _submit(app))))
     check(app)
-    app.switch_page("pages/coverage.py").run()
+    app.switch_page("views/coverage.py").run()
     if any(b.key == "coverage_compute" for b in app.button):
         results.append(("coverage: text diversity on request",
                         timed("coverage: text diversity on request", app.button(key="coverage_compute").click().run)))

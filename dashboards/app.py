@@ -16,12 +16,12 @@ from dashboards import context
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
-    st.Page(HERE / "pages" / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    st.Page(HERE / "pages" / "disputes.py", title="Disputed items", icon=":material/gavel:", url_path="disputes"),
-    st.Page(HERE / "pages" / "annotators.py", title="Annotators", icon=":material/group:", url_path="annotators"),
-    st.Page(HERE / "pages" / "labels.py", title="Labels", icon=":material/label:", url_path="labels"),
-    st.Page(HERE / "pages" / "coverage.py", title="Coverage", icon=":material/grid_on:", url_path="coverage"),
-    st.Page(HERE / "pages" / "checks.py", title="Checks", icon=":material/rule:", url_path="checks"),
+    st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page(HERE / "views" / "disputes.py", title="Disputed items", icon=":material/gavel:", url_path="disputes"),
+    st.Page(HERE / "views" / "annotators.py", title="Annotators", icon=":material/group:", url_path="annotators"),
+    st.Page(HERE / "views" / "labels.py", title="Labels", icon=":material/label:", url_path="labels"),
+    st.Page(HERE / "views" / "coverage.py", title="Coverage", icon=":material/grid_on:", url_path="coverage"),
+    st.Page(HERE / "views" / "checks.py", title="Checks", icon=":material/rule:", url_path="checks"),
 ]
 
 st.set_page_config(page_title="Annotation QA", page_icon=":material/fact_check:", layout="wide")

@@ -36,7 +36,10 @@ from qa.config import Config, load_config
 from qa.dashboard_data import DashboardData
 from qa.errors import AQAError
 
-MAX_UPLOAD_MB = 200
+#: The upload limit in MB; None: Streamlit's ``server.maxUploadSize`` (set by ``aqa dashboard``,
+#: ``.streamlit/config.toml`` or ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE``), so the app and the
+#: server agree.
+MAX_UPLOAD_MB: int | None = None
 UPLOAD_DIR = Path(os.environ.get("AQA_UPLOAD_DIR", Path.home() / ".cache" / "aqa" / "uploads"))
 ENV_PATH, ENV_FORMAT, ENV_CONFIG = "AQA_DASHBOARD_PATH", "AQA_DASHBOARD_FORMAT", "AQA_DASHBOARD_CONFIG"
 CONTEXT_KEY = "aqa_context"
@@ -155,17 +158,18 @@ def read_config(config_path: str | None) -> Config:
 def resolve_source(config: Config, config_path: Path | None) -> Source | None:
     """The export to show: an upload from the sidebar, the command line's, or the configuration's."""
     path, format, _ = command_line_source()
+    limit_mb = upload_limit_mb()
     with st.sidebar:
         upload = st.file_uploader(
-            f"Open another export (up to {MAX_UPLOAD_MB} MB)",
+            f"Open another export (up to {limit_mb} MB)",
             type=["json", "jsonl", "csv", "tsv", "parquet"],
             key="upload",
             help="Label Studio, Prodigy, Doccano, Argilla, MTurk or a long table. It is kept in "
             f"{UPLOAD_DIR} with its adjudications.",
         )
     if upload is not None:
-        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
-            st.error(f"{upload.name} is {upload.size / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        if upload.size > limit_mb * 1024 * 1024:
+            st.error(f"{plain(upload.name)} is {upload.size / 1e6:.1f} MB; the limit is {limit_mb} MB.")
             st.stop()
         saved = save_upload(upload.name, upload.getvalue())
         return Source(saved, None, file_hash(saved), config_path)
@@ -178,6 +182,10 @@ def resolve_source(config: Config, config_path: Path | None) -> Source | None:
         st.error(f"{path}: no such file or directory")
         st.stop()
     return Source(source_path, format, file_hash(source_path), config_path)
+
+
+def upload_limit_mb() -> int:
+    return int(MAX_UPLOAD_MB if MAX_UPLOAD_MB is not None else st.get_option("server.maxUploadSize"))
 
 
 def load_source(source: Source, config: Config) -> qa.AnnotationSet:

@@ -6,8 +6,13 @@ question and returns a frozen dataclass or a tidy DataFrame. No file I/O, no pri
 
 from __future__ import annotations
 
-from metrics.alpha import jaccard_distance, krippendorff_alpha, masi_distance
-from metrics.balance import ClassBalance, class_balance, prevalence_and_agreement
+from metrics.alpha import alpha_from_patterns, jaccard_distance, krippendorff_alpha, masi_distance
+from metrics.balance import (
+    ClassBalance,
+    class_balance,
+    class_balance_from_counts,
+    prevalence_and_agreement,
+)
 from metrics.bootstrap import bootstrap_replicates, multinomial_weights, percentile_interval
 from metrics.calibration import (
     CalibrationThresholds,
@@ -30,17 +35,25 @@ from metrics.diversity import (
     text_diversity,
     vendi_score,
 )
-from metrics.drift import DriftResult, OmnibusTest, label_drift, paired_label_shift
+from metrics.drift import (
+    DriftResult,
+    OmnibusTest,
+    drift_from_counts,
+    label_drift,
+    paired_label_shift,
+)
 from metrics.errors import MetricInputError
 from metrics.icc import icc
 from metrics.kappa import (
     agreement_weights,
     brennan_prediger,
     cohen_kappa,
+    cohen_kappa_from_table,
     conger_kappa,
     fleiss_category_kappas,
     fleiss_kappa,
     gwet_ac,
+    kappa_from_patterns,
     pabak,
     percent_agreement,
     scott_pi,
@@ -49,8 +62,10 @@ from metrics.pairwise import pair_tables, pairwise_agreement
 from metrics.ratings import (
     Patterns,
     Ratings,
+    canonical_patterns,
     from_counts,
     from_wide,
+    label_values,
     prepare_ratings,
     value_patterns,
 )
@@ -74,6 +89,14 @@ __all__ = [
     "percentile_interval",
     "prepare_ratings",
     "value_patterns",
+    # the same coefficients on reduced tables (issue 8: engines)
+    "alpha_from_patterns",
+    "canonical_patterns",
+    "class_balance_from_counts",
+    "cohen_kappa_from_table",
+    "drift_from_counts",
+    "kappa_from_patterns",
+    "label_values",
     # agreement core, part B: the kappa family, ICC, pairwise agreement
     "agreement_weights",
     "brennan_prediger",

@@ -50,7 +50,14 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from metrics.alpha import krippendorff_alpha
-from metrics.consensus import DawidSkene, gold_for, present_mask, python_values, split_questions, value_key
+from metrics.consensus import (
+    DawidSkene,
+    gold_for,
+    present_mask,
+    python_values,
+    split_questions,
+    value_key,
+)
 from metrics.disputes import format_label, infer_level
 from metrics.errors import MetricInputError
 from metrics.kappa import agreement_weights, cohen_from_tables
@@ -231,7 +238,9 @@ def annotator_calibration(
         One row per annotator, with columns
 
         - ``annotator_id``, (``question``), ``annotator_kind``, ``n_items``;
-        - ``n_consensus_items``, ``kappa_vs_consensus`` (Cohen's kappa against the leave-one-out
+        - ``n_consensus_items`` (items with a leave-one-out majority), ``n_compared_items``
+          (items with at least one other human label: the base of the correlation, leniency and
+          usage figures), ``kappa_vs_consensus`` (Cohen's kappa against the leave-one-out
           majority; linear weights for ordinal, quadratic for interval), ``percent_vs_consensus``,
           ``correlation_vs_others`` (numeric questions: Pearson r with the others' mean);
         - ``alpha_all``, ``alpha_without``, ``alpha_change`` (``alpha_without - alpha_all``:
@@ -340,6 +349,8 @@ def _consensus_agreement(data: _Question) -> pd.DataFrame:
     tables = _tables(data, data.ratings.annotator_codes, n_annotators)
     out = pd.DataFrame(index=_index(data))
     out["n_consensus_items"] = tables.sum(axis=(1, 2))
+    has_others = data.others.sum(axis=1) > 0
+    out["n_compared_items"] = np.bincount(data.ratings.annotator_codes[has_others], minlength=n_annotators)
     out["kappa_vs_consensus"] = _kappa(data, tables)
     out["percent_vs_consensus"] = _percent(tables)
     out["correlation_vs_others"] = _correlation_with_others(data)
@@ -935,16 +946,30 @@ def _kappa_drop_tests(data: _Question, codes: np.ndarray, n_windows: int, t: Cal
     others = tables[human].sum(axis=0)[None] - np.where(human[:, None, None, None], tables, 0)
     own_before, own_after = _before_after(tables)
     crowd_before, crowd_after = _before_after(others)
-    kappa, se = {}, {}
+    kappa = {}
     for name, stack in (("before", own_before), ("after", own_after), ("crowd_before", crowd_before), ("crowd_after", crowd_after)):
         with np.errstate(invalid="ignore", divide="ignore"):
-            kappa[name], se[name] = cohen_from_tables(stack, data.weights)[:2]
+            kappa[name] = cohen_from_tables(stack, data.weights)[0]
     excess = (kappa["before"] - kappa["after"]) - (kappa["crowd_before"] - kappa["crowd_after"])
+    variance = _null_kappa_variance(tables, own_before, own_after, data.weights)
+    variance = variance + _null_kappa_variance(others, crowd_before, crowd_after, data.weights)
     with np.errstate(invalid="ignore"):
-        z = excess / np.sqrt(se["before"] ** 2 + se["after"] ** 2 + se["crowd_before"] ** 2 + se["crowd_after"] ** 2)
+        z = excess / np.sqrt(variance)
     p_value = stats.norm.sf(z)  # one-sided: a fall
     enough = (own_before.sum(axis=(2, 3)) >= t.drop_min_items) & (own_after.sum(axis=(2, 3)) >= t.drop_min_items)
     return {"kappa": kappa, "excess": excess, "p_value": np.where(enough, p_value, np.nan)}
+
+
+def _null_kappa_variance(per_window: np.ndarray, before: np.ndarray, after: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Variance of ``kappa_before - kappa_after`` under "no change": the SE of kappa on all
+    windows together, scaled to each side's size (as the pooled two-proportion test does). The
+    SE at each side's own estimate shrinks as kappa nears 1 and made lucky early windows look
+    like significant falls."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se_all = cohen_from_tables(per_window.sum(axis=1), weights)[1]
+        n_all = per_window.sum(axis=(1, 2, 3)).astype(float)[:, None]
+        n_before, n_after = before.sum(axis=(2, 3)), after.sum(axis=(2, 3))
+        return se_all[:, None] ** 2 * n_all * (1 / n_before + 1 / n_after)
 
 
 def _usage_shift_tests(data: _Question, codes: np.ndarray, n_windows: int, t: CalibrationThresholds) -> dict:
@@ -960,9 +985,13 @@ def _usage_shift_tests(data: _Question, codes: np.ndarray, n_windows: int, t: Ca
     parts = {}
     for name in ("observed", "expected", "sum_d", "sum_d2"):
         parts[name] = _before_after(getattr(sums, name).reshape(*shape, q))
-    mean_before, variance_before = _mean_and_variance(parts["sum_d"][0], parts["sum_d2"][0], n_before)
-    mean_after, variance_after = _mean_and_variance(parts["sum_d"][1], parts["sum_d2"][1], n_after)
-    _, p_value = _z_p(mean_after - mean_before, variance_before + variance_after)
+    mean_before = parts["sum_d"][0] / np.where(n_before > 0, n_before, np.nan)
+    mean_after = parts["sum_d"][1] / np.where(n_after > 0, n_after, np.nan)
+    # the variance of d under "no change": pooled over both sides, as a pooled two-sample test
+    n_all = n_before + n_after
+    _, pooled = _mean_and_variance(parts["sum_d"][0] + parts["sum_d"][1], parts["sum_d2"][0] + parts["sum_d2"][1], n_all)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _, p_value = _z_p(mean_after - mean_before, pooled * n_all * (1 / n_before + 1 / n_after))
     enough = (n_before >= t.drop_min_items) & (n_after >= t.drop_min_items)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = {
@@ -1055,19 +1084,19 @@ def _flags(table: pd.DataFrame, level: str, trend_by: str, t: CalibrationThresho
 
 
 def _near_chance(row, level, trend_by, t):
-    if row.n_consensus_items < t.min_items:
-        return None
-    if math.isfinite(row.kappa_vs_consensus):
+    if math.isfinite(row.kappa_vs_consensus) and row.n_consensus_items >= t.min_items:
         if row.kappa_vs_consensus < t.near_chance_kappa:
             return "near_chance", (
                 f"near-chance agreement (possible spammer): kappa with consensus "
                 f"{row.kappa_vs_consensus:.2f} on {row.n_consensus_items} items"
             )
         return None
+    if row.n_compared_items < t.min_items:
+        return None
     if math.isfinite(row.correlation_vs_others) and row.correlation_vs_others < t.near_chance_kappa:
         return "near_chance", (
             f"near-chance agreement (possible spammer): correlation with the others' mean "
-            f"{row.correlation_vs_others:.2f} on {row.n_consensus_items} items"
+            f"{row.correlation_vs_others:.2f} on {row.n_compared_items} items"
         )
     return None
 
@@ -1125,7 +1154,7 @@ def _drop(row, level, trend_by, t):
 def _lenient(row, level, trend_by, t):
     if not math.isfinite(row.leniency) or not math.isfinite(row.crowd_rating_sd) or row.crowd_rating_sd <= 0:
         return None
-    if row.n_consensus_items < t.min_items:
+    if row.n_compared_items < t.min_items:
         return None
     size = row.leniency / row.crowd_rating_sd
     if abs(size) >= t.leniency_sd:

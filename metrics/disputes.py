@@ -29,8 +29,10 @@ Actions (``ACTIONS``), the first that applies:
 ``accept_consensus``
     a reliable annotator dissented but the consensus is clear; listed last, for completeness.
 
-Rows are ranked by ``score`` (descending) with gold conflicts first (a unanimous item can
-contradict gold), then by consensus confidence (ascending).
+Rows are ranked by action, in the order a QA lead works (``ACTION_PRIORITY``): gold conflicts
+(a unanimous item can contradict gold), items to adjudicate, guideline gaps, items that need more
+labels, then the annotator-side and clear-consensus rows; within an action by ``score``
+(descending), then by consensus confidence (ascending).
 """
 
 from __future__ import annotations
@@ -46,12 +48,24 @@ import pandas as pd
 from metrics.alpha import krippendorff_alpha
 from metrics.confusion import confusion_pairs
 from metrics.consensus import consensus as make_consensus
-from metrics.consensus import gold_for, is_present, label_kind, split_questions
+from metrics.consensus import (
+    gold_for,
+    is_present,
+    label_kind,
+    present_mask,
+    split_questions,
+    value_key,
+)
 from metrics.disagreement import item_disagreement
 from metrics.errors import MetricInputError
 from metrics.spans import item_span_disagreement
 
 ACTIONS = ("gold_conflict", "needs_more_labels", "guideline_gap", "check_annotator", "adjudicate", "accept_consensus")
+"""The actions, in the order their rules are tried (the first that applies wins)."""
+ACTION_PRIORITY = ("gold_conflict", "adjudicate", "guideline_gap", "needs_more_labels", "check_annotator", "accept_consensus")
+"""The order of the ranked list: decisions about the item that an adjudicator must make first
+(gold conflicts, disagreements among reliable annotators, guideline gaps), then those another
+label settles, then rows where the item itself is fine."""
 DISPUTE_COLUMNS = (
     "rank",
     "item_id",
@@ -144,7 +158,7 @@ def disputed_items(
         raise MetricInputError(f"the annotations table has no column {missing}; expected item_id, annotator_id, label")
     parts = []
     for question, rows in split_questions(df):
-        rows = rows[rows["label"].map(is_present)]
+        rows = rows[present_mask(rows["label"])]
         if rows.empty:
             continue
         given = _consensus_for(consensus, question)
@@ -174,7 +188,7 @@ def infer_level(labels: pd.Series) -> str:
     if kind == "spans":
         return "spans"
     if kind == "numeric":
-        values = pd.to_numeric(labels[labels.map(is_present)]).astype(float)
+        values = pd.to_numeric(labels[present_mask(labels)]).astype(float)
         return "ordinal" if bool((values % 1 == 0).all()) and values.nunique() <= 10 else "interval"
     return "nominal"
 
@@ -186,19 +200,44 @@ def _disputes_one_question(df, gold, level, given, categories, span_mode, thresh
         method = "median" if level in ("ordinal", "interval", "ratio") else "majority"
         given = make_consensus(frame, method=method, level=level if method == "median" else None)
     items = _item_table(frame, given, level, categories, span_mode)
-    gold_labels = gold.reindex(items["item_id"]).to_numpy() if not gold.empty else [None] * len(items)
-    items["gold_label"] = pd.Series([g if is_present(g) else None for g in gold_labels], dtype=object).to_numpy()
-    items["gold_conflict"] = _gold_conflict(items["consensus_label"], items["gold_label"])
+    gold_labels = gold.reindex(items["item_id"]) if not gold.empty else pd.Series([None] * len(items), dtype=object)
+    gold_labels = pd.Series(gold_labels.to_numpy(dtype=object), dtype=object)
+    items["gold_label"] = gold_labels.where(present_mask(gold_labels), None).to_numpy(dtype=object)
+    row_key, consensus_key, gold_key = label_codes(frame["label"], items["consensus_label"], items["gold_label"])
+    items["gold_conflict"] = (gold_key >= 0) & (gold_key != consensus_key)
+    item_position = pd.Index(items["item_id"]).get_indexer(frame["item_id"])
+    frame = frame.assign(_key=row_key, _agrees=(consensus_key[item_position] >= 0) & (row_key == consensus_key[item_position]))
     disputed = (items["score"].fillna(0) > 0) | items["is_tie"] | items["gold_conflict"]
     if not include_agreed:
-        items = items[disputed.to_numpy()]
+        items = items[disputed.to_numpy()].reset_index(drop=True)
     if items.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in DISPUTE_COLUMNS if c != "rank"} | {"gold_conflict": pd.Series(dtype=bool)})
-    reliability = _reliability(frame, given, thresholds.min_labels, thresholds.min_reliability_items)
+    reliability = _reliability(frame, thresholds.min_labels, thresholds.min_reliability_items)
     disputed_rows = frame[frame["item_id"].isin(items["item_id"])]
     items = _describe_labels(items, disputed_rows)
     systematic = _systematic_pairs(frame, level, categories)
     return _assign_actions(items, disputed_rows, reliability, systematic, thresholds)
+
+
+def label_codes(*labels: pd.Series) -> list[np.ndarray]:
+    """Codes of several label columns in one shared code space: equal codes for the same label
+    (numbers by value, so 3 == 3.0; span tuples in any order); -1 for a missing label. Each
+    distinct label is normalized once."""
+    arrays = [np.asarray(series, dtype=object) for series in labels]
+    codes, distinct = pd.factorize(np.concatenate(arrays), use_na_sentinel=True)
+    keys = pd.Series([_normal_key(v) for v in distinct], dtype=object)
+    key_codes = pd.factorize(keys)[0] if len(keys) else np.empty(0, dtype=np.int64)
+    present = np.asarray([is_present(v) for v in distinct], dtype=bool)
+    key_codes = np.where(present, key_codes, -1)
+    unified = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if len(key_codes) else -1, -1)
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    return [unified[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
+
+
+def _normal_key(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return ("spans", tuple(sorted(map(tuple, value))))
+    return value_key(value)
 
 
 def _item_table(frame, given, level, categories, span_mode) -> pd.DataFrame:
@@ -233,44 +272,24 @@ def _relative_disagreement(frame, level, categories) -> pd.Series:
     return pd.Series(score, index=per_item["item_id"].astype(str).to_numpy())
 
 
-def _gold_conflict(consensus_labels: pd.Series, gold_labels: pd.Series) -> pd.Series:
-    flags = [is_present(g) and not _same_label(c, g) for c, g in zip(consensus_labels, gold_labels, strict=True)]
-    return pd.Series(flags, index=consensus_labels.index, dtype=bool)
-
-
-def _same_label(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return False
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return sorted(map(tuple, a)) == sorted(map(tuple, b))
-    if isinstance(a, (int, float, np.integer, np.floating)) and isinstance(b, (int, float, np.integer, np.floating)):
-        return float(a) == float(b)
-    return a == b
-
-
-def _reliability(frame: pd.DataFrame, given: pd.DataFrame, min_labels: int, min_items: int) -> pd.Series:
+def _reliability(frame: pd.DataFrame, min_labels: int, min_items: int) -> pd.Series:
     """Per annotator: the share of their labels equal to the item's consensus, over items with at
     least ``min_labels`` labels (NaN with fewer than ``min_items`` such items)."""
-    sizes = frame.groupby("item_id")["annotator_id"].transform("size")
-    rows = frame[sizes >= min_labels]
+    sizes = frame.groupby("item_id", sort=False)["annotator_id"].transform("size")
+    rows = frame[(sizes >= min_labels).to_numpy()]
     if rows.empty:
         return pd.Series(dtype=float)
-    agreed = _agrees_with_consensus(rows, given).groupby(rows["annotator_id"].to_numpy())
+    agreed = rows["_agrees"].astype(float).groupby(rows["annotator_id"].to_numpy())
     return agreed.mean().where(agreed.size() >= min_items)
 
 
-def _agrees_with_consensus(rows: pd.DataFrame, given: pd.DataFrame) -> pd.Series:
-    by_item = pd.Series(given["label"].to_numpy(dtype=object), index=given["item_id"].astype(str).to_numpy())
-    consensus_labels = by_item.reindex(rows["item_id"]).to_numpy()
-    return pd.Series([_same_label(a, b) for a, b in zip(rows["label"], consensus_labels, strict=True)], index=rows.index)
-
-
-def _systematic_pairs(frame: pd.DataFrame, level: str, categories) -> set[frozenset]:
+def _systematic_pairs(frame: pd.DataFrame, level: str, categories) -> list[tuple[Any, Any]]:
+    """The systematic confusion pairs of the question, most confused first."""
     if level not in ("nominal",) or frame["item_id"].nunique() == 0:
-        return set()
-    pairs = confusion_pairs(frame, categories=categories)
+        return []
+    pairs = confusion_pairs(frame[["item_id", "annotator_id", "label"]], categories=categories)
     pairs = pairs[pairs["systematic"].astype(bool)]
-    return {frozenset((a, b)) for a, b in zip(pairs["label_a"], pairs["label_b"], strict=True)}
+    return list(zip(pairs["label_a"], pairs["label_b"], strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,68 +310,135 @@ def format_label(value: Any) -> str:
     return str(value)
 
 
+def _join_groups(groups: np.ndarray, pieces: np.ndarray, separator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate ``pieces`` (sorted by ``groups``) per group with ``separator``: returns the
+    group keys and the joined texts. Vectorized with ``np.add.reduceat`` on object arrays."""
+    if len(groups) == 0:
+        return groups, np.empty(0, dtype=object)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    joined = np.add.reduceat(np.asarray(pieces, dtype=object) + separator, starts)
+    trimmed = pd.Series(joined, dtype=object).str.slice(0, -len(separator)) if separator else pd.Series(joined, dtype=object)
+    return groups[starts], trimmed.to_numpy(dtype=object)
+
+
+def _text_per_item(items: pd.DataFrame, groups: np.ndarray, pieces: np.ndarray, separator: str, empty: Any = None) -> np.ndarray:
+    keys, texts = _join_groups(groups, pieces, separator)
+    return pd.Series(texts, index=keys, dtype=object).reindex(items["item_id"]).where(lambda x: x.notna(), empty).to_numpy(dtype=object)
+
+
 def _describe_labels(items: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    text = rows.assign(text=rows["label"].map(format_label)).sort_values(["item_id", "annotator_id"], kind="stable")
-    pairs = (text["annotator_id"] + ": " + text["text"]).groupby(text["item_id"], sort=False).agg(" | ".join)
+    text = rows.assign(text=_format_labels(rows["label"]).to_numpy(dtype=object))
+    text = text.sort_values(["item_id", "annotator_id"], kind="stable")
+    pairs = text["annotator_id"].to_numpy(dtype=object) + ": " + text["text"].to_numpy(dtype=object)
     counts = text.groupby(["item_id", "text"], sort=True).size().rename("n").reset_index()
     counts = counts.sort_values(["item_id", "n", "text"], ascending=[True, False, True], kind="stable")
-    summary = (counts["text"] + " x" + counts["n"].astype(str)).groupby(counts["item_id"], sort=False).agg(", ".join)
+    summary = counts["text"].to_numpy(dtype=object) + " x" + counts["n"].astype(str).to_numpy(dtype=object)
     items = items.copy()
-    items["labels_by_annotator"] = pairs.reindex(items["item_id"]).to_numpy()
-    items["label_counts"] = summary.reindex(items["item_id"]).to_numpy()
+    items["labels_by_annotator"] = _text_per_item(items, text["item_id"].to_numpy(dtype=object), pairs, " | ")
+    items["label_counts"] = _text_per_item(items, counts["item_id"].to_numpy(dtype=object), summary, ", ")
     return items
 
 
+def _format_labels(labels: pd.Series) -> pd.Series:
+    """:func:`format_label` of every label, computed once per distinct label."""
+    codes, distinct = pd.factorize(np.asarray(labels, dtype=object), use_na_sentinel=True)
+    text = np.asarray([format_label(v) for v in distinct] + [format_label(None)], dtype=object)
+    return pd.Series(text[codes], index=labels.index, dtype=object)
+
+
+def _gap_pairs(items: pd.DataFrame, rows: pd.DataFrame, systematic: list[tuple[Any, Any]]) -> np.ndarray:
+    """Per item: the first systematic pair both of whose labels it got, as text (None if none)."""
+    gap = np.full(len(items), None, dtype=object)
+    if not systematic:
+        return gap
+    position = pd.Index(items["item_id"]).get_indexer(rows["item_id"])
+    pair_labels = pd.Series([x for pair in systematic for x in pair], dtype=object)
+    row_codes, pair_codes = label_codes(rows["label"], pair_labels)
+    n_codes = int(max(row_codes.max(initial=-1), pair_codes.max(initial=-1))) + 1
+    seen = np.zeros((len(items), max(n_codes, 1)), dtype=bool)
+    seen[position[row_codes >= 0], row_codes[row_codes >= 0]] = True
+    for index, (a, b) in enumerate(systematic):  # one pass per systematic pair (a handful)
+        code_a, code_b = pair_codes[2 * index], pair_codes[2 * index + 1]
+        if code_a < 0 or code_b < 0:
+            continue
+        hit = seen[:, code_a] & seen[:, code_b] & pd.isna(gap)
+        gap[hit] = " / ".join(sorted((format_label(a), format_label(b))))
+    return gap
+
+
 def _assign_actions(items, rows, reliability, systematic, thresholds) -> pd.DataFrame:
-    agrees = _agrees_with_consensus(rows, items.rename(columns={"consensus_label": "label"})[["item_id", "label"]])
-    dissent = rows[~agrees.to_numpy()]
-    dissenters = dissent.groupby("item_id")["annotator_id"].agg(tuple)
-    label_sets = rows.groupby("item_id")["label"].agg(lambda s: set(s.map(_hashable)))
-    actions, reasons = [], []
-    for row in items.itertuples(index=False):  # one disputed item per iteration: building words
-        who = dissenters.get(row.item_id, ())
-        action, reason = _action(row, who, label_sets.get(row.item_id, set()), reliability, systematic, thresholds)
-        actions.append(action)
-        reasons.append(reason)
-    items = items.assign(action=actions, reason=reasons)
+    items = items.reset_index(drop=True)
+    position = pd.Index(items["item_id"]).get_indexer(rows["item_id"])
+    dissent = ~rows["_agrees"].to_numpy(dtype=bool)
+    score_of = reliability.reindex(rows["annotator_id"].to_numpy()).to_numpy(dtype=float)
+    unreliable = dissent & (score_of < thresholds.reliable_agreement)
+    n_dissent = np.bincount(position[dissent], minlength=len(items))
+    n_unreliable = np.bincount(position[unreliable], minlength=len(items))
+    confidence = items["consensus_confidence"].to_numpy(dtype=float)
+    is_tie = items["is_tie"].to_numpy(dtype=bool)
+    low = is_tie | ~(confidence >= thresholds.low_confidence)
+    gap = _gap_pairs(items, rows, systematic)
+    rules = {
+        "gold_conflict": items["gold_conflict"].to_numpy(dtype=bool),
+        "needs_more_labels": (items["n_labels"].to_numpy() < thresholds.min_labels) & low,
+        "guideline_gap": pd.notna(gap),
+        "check_annotator": (n_dissent > 0) & (n_unreliable == n_dissent) & ~is_tie,
+        "adjudicate": low,
+    }
+    action = np.select(list(rules.values()), list(rules.keys()), default="accept_consensus").astype(object)
+    who = _dissent_text(items, rows[dissent], score_of[dissent])
+    items = items.assign(action=action, reason=_reasons(items, action, gap, who))
     return items[[c for c in DISPUTE_COLUMNS if c != "rank"] + ["gold_conflict"]]
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(sorted(map(tuple, value))) if isinstance(value, tuple) else value
+def _dissent_text(items: pd.DataFrame, dissent: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
+    """Per item: the dissenting annotators, plain and with their reliability."""
+    order = np.argsort(pd.Index(items["item_id"]).get_indexer(dissent["item_id"]), kind="stable")
+    groups = dissent["item_id"].to_numpy(dtype=object)[order]
+    names = dissent["annotator_id"].to_numpy(dtype=object)[order]
+    shares = pd.Series(scores[order]).map(lambda v: f"{v:.0%}" if np.isfinite(v) else "an unknown share").to_numpy(dtype=object)
+    with_scores = names + " (matches consensus on " + shares + " of items)"
+    return pd.DataFrame(
+        {
+            "plain": _text_per_item(items, groups, names, ", ", empty="none"),
+            "scored": _text_per_item(items, groups, with_scores, ", ", empty=""),
+        }
+    )
 
 
-def _action(row, dissenters, labels, reliability, systematic, thresholds) -> tuple[str, str]:
-    consensus_text = "none (tie)" if row.consensus_label is None else format_label(row.consensus_label)
-    low = row.is_tie or row.consensus_confidence < thresholds.low_confidence
-    if row.gold_conflict:
-        return "gold_conflict", (
-            f"consensus {consensus_text} (confidence {row.consensus_confidence:.2f}) differs from gold "
-            f"{format_label(row.gold_label)}"
-        )
-    if row.n_labels < thresholds.min_labels and low:
-        split = "a tie" if row.is_tie else f"confidence {row.consensus_confidence:.2f}"
-        return "needs_more_labels", f"only {row.n_labels} label(s) ({row.label_counts}), {split}"
-    gap = [pair for pair in systematic if pair <= labels]
-    if gap:
-        names = " / ".join(sorted(format_label(x) for x in next(iter(gap))))
-        return "guideline_gap", f"labels {names} are a systematic confusion pair across annotators; here: {row.label_counts}"
-    scores = [reliability.get(a, math.nan) for a in dissenters]
-    unreliable = bool(dissenters) and all(s < thresholds.reliable_agreement for s in scores)
-    if unreliable and not row.is_tie:
-        who = ", ".join(f"{a} (matches consensus on {s:.0%} of items)" for a, s in zip(dissenters, scores, strict=True))
-        return "check_annotator", f"consensus {consensus_text} holds; the dissent comes only from low-agreement annotators: {who}"
-    if low:
-        split = "a tie" if row.is_tie else f"consensus {consensus_text} at confidence {row.consensus_confidence:.2f}"
-        return "adjudicate", f"annotators disagree ({row.label_counts}): {split}"
-    dissent = ", ".join(dissenters) if dissenters else "none"
-    return "accept_consensus", f"consensus {consensus_text} is clear (confidence {row.consensus_confidence:.2f}); dissent: {dissent}"
+def _reasons(items: pd.DataFrame, action: np.ndarray, gap: np.ndarray, who: pd.DataFrame) -> np.ndarray:
+    """The evidence in words, one sentence per item, built column-wise."""
+    consensus_text = _format_labels(items["consensus_label"]).where(items["consensus_label"].notna(), "none (tie)")
+    consensus_text = consensus_text.to_numpy(dtype=object)
+    confidence = items["consensus_confidence"].map(lambda v: f"{v:.2f}").to_numpy(dtype=object)
+    counts = items["label_counts"].to_numpy(dtype=object)
+    tie = items["is_tie"].to_numpy(dtype=bool)
+    gold_text = _format_labels(items["gold_label"]).to_numpy(dtype=object)
+    n_labels = items["n_labels"].astype(str).to_numpy(dtype=object)
+    split_low = np.where(tie, "a tie", "confidence " + confidence)
+    split_adjudicate = np.where(tie, "a tie", "consensus " + consensus_text + " at confidence " + confidence)
+    sentences = {
+        "gold_conflict": "consensus " + consensus_text + " (confidence " + confidence + ") differs from gold " + gold_text,
+        "needs_more_labels": "only " + n_labels + " label(s) (" + counts + "), " + split_low,
+        "guideline_gap": "labels " + gap.astype(str) + " are a systematic confusion pair across annotators; here: " + counts,
+        "check_annotator": "consensus " + consensus_text + " holds; the dissent comes only from low-agreement annotators: "
+        + who["scored"].to_numpy(dtype=object),
+        "adjudicate": "annotators disagree (" + counts + "): " + split_adjudicate,
+        "accept_consensus": "consensus " + consensus_text + " is clear (confidence " + confidence + "); dissent: "
+        + who["plain"].to_numpy(dtype=object),
+    }
+    reason = np.empty(len(items), dtype=object)
+    for name, sentence in sentences.items():  # six actions, each a vectorized column
+        chosen = action == name
+        reason[chosen] = np.asarray(sentence, dtype=object)[chosen]
+    return reason
 
 
 def _ranked(out: pd.DataFrame) -> pd.DataFrame:
-    order = out.assign(_score=out["score"].fillna(-1.0)).sort_values(
-        ["gold_conflict", "_score", "consensus_confidence"], ascending=[False, False, True], kind="stable"
+    priority = pd.Index(ACTION_PRIORITY).get_indexer(out["action"])
+    order = out.assign(_priority=priority, _score=out["score"].fillna(-1.0)).sort_values(
+        ["_priority", "_score", "consensus_confidence"], ascending=[True, False, True], kind="stable"
     )
-    order = order.drop(columns=["_score", "gold_conflict"]).reset_index(drop=True)
+    order = order.drop(columns=["_priority", "_score", "gold_conflict"]).reset_index(drop=True)
     order.insert(0, "rank", np.arange(1, len(order) + 1))
     return order

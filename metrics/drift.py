@@ -203,13 +203,22 @@ def _time_windows(df: pd.DataFrame, unit: str) -> pd.Series:
 
 
 def _ordered_windows(values: pd.Series) -> pd.Series:
+    """Windows in their declared order (categorical) or sorted (numbers first, then by name)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         present = values.cat.remove_unused_categories()
         return present.cat.rename_categories([str(c) for c in present.cat.categories])
-    present = values.dropna().unique()
-    order = sorted(present, key=lambda v: (not isinstance(v, (int, float, np.number)), v if isinstance(v, (int, float, np.number)) else str(v)))
-    names = values.map(str, na_action="ignore")
-    return pd.Series(pd.Categorical(names, categories=[str(v) for v in order], ordered=True), index=values.index)
+    codes, uniques = pd.factorize(values)
+    order = sorted(range(len(uniques)), key=lambda i: _window_sort_key(uniques[i]))
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[order] = np.arange(len(uniques))
+    ordered_codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    names = [str(uniques[i]) for i in order]
+    return pd.Series(pd.Categorical.from_codes(ordered_codes, categories=names, ordered=True), index=values.index)
+
+
+def _window_sort_key(value) -> tuple:
+    is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    return (not is_number, value if is_number else str(value))
 
 
 def _count_table(windows: pd.Series, labels: pd.Series) -> pd.DataFrame:

@@ -253,7 +253,7 @@ def training_set(
     """
     texts = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
     text = texts["text"] if "text" in texts.columns else pd.Series(dtype=object)
-    agreed = consensus[consensus["label"].map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)))]
+    agreed = consensus[consensus["label"].notna()]  # a tie has no label
     agreed = agreed[agreed["confidence"].fillna(0.0) >= min_confidence]
     chosen = pd.DataFrame({
         "item_id": agreed["item_id"].astype(str).to_numpy(),
@@ -283,8 +283,8 @@ def training_set(
     stacked = stacked.drop_duplicates("item_id", keep="first")  # decided > gold > consensus
     stacked["question"] = str(question)
     stacked["text"] = text.reindex(stacked["item_id"]).to_numpy(dtype=object)
-    order = pd.Series(pd.Categorical(stacked["item_id"], categories=list(dict.fromkeys(texts.index))))
-    stacked = stacked.assign(_order=order.cat.codes.to_numpy()).sort_values(["_order", "item_id"], kind="stable")
+    order = pd.Index(texts.index).get_indexer(stacked["item_id"])  # the items table's order
+    stacked = stacked.assign(_order=order).sort_values(["_order", "item_id"], kind="stable")
     return stacked[TRAINING_COLUMNS].reset_index(drop=True)
 
 

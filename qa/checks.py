@@ -17,7 +17,8 @@ formula itself), compares it with its ``warn`` / ``fail`` thresholds and returns
 
 Exit status (:attr:`CheckRun.exit_code`): 1 when a check fails the gate (``fail``, or
 ``inconclusive`` under the default policy); otherwise 3 when a check is an ``error`` (a metric
-could not be computed); otherwise 0, warnings allowed. A failed gate is reported before an
+could not be computed) or when no check applied to the export at all (nothing was gated, which
+must not read as a pass); otherwise 0, warnings allowed. A failed gate is reported before an
 incomplete run because it is a definite finding.
 """
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,14 @@ from qa.config import (
     CheckSpec,
     Config,
 )
+from metrics.errors import MetricInputError
 from qa.errors import ConfigError
 from qa.measurements import Measurements, MetricUnavailable
 from qa.schema import AnnotationSet
 
 VERDICTS = ("pass", "warn", "fail", "inconclusive", "error")
+#: Version of the ``aqa check --json`` document (docs/ci.md, "JSON").
+JSON_SCHEMA_VERSION = 1
 EXIT_OK, EXIT_GATE_FAILED, EXIT_NOT_COMPUTABLE = 0, 1, 3
 # Disputed items that still need a decision about the item (metrics.disputes actions); items
 # whose consensus stands (accept_consensus) or whose dissent is one unreliable annotator's
@@ -116,7 +120,7 @@ class CheckRun:
     def exit_code(self) -> int:
         if any(r.blocking for r in self.results):
             return EXIT_GATE_FAILED
-        if any(r.verdict == "error" for r in self.results):
+        if not self.results or any(r.verdict == "error" for r in self.results):
             return EXIT_NOT_COMPUTABLE
         return EXIT_OK
 
@@ -140,7 +144,10 @@ class CheckRun:
         return families
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document (schema in docs/ci.md; :data:`JSON_SCHEMA_VERSION` changes only
+        when a key is renamed or removed)."""
         return {
+            "schema_version": JSON_SCHEMA_VERSION,
             "verdict": self.verdict,
             "exit_code": self.exit_code,
             "counts": self.counts(),
@@ -423,14 +430,53 @@ def run_checks(
         for question in left_out:
             skipped.setdefault(question, []).append(spec.metric)
         for question in questions:
+            _check_options_against_export(spec, question, measurements, index)
             results.append(evaluate(spec, question, measurements, config))
+    notes = [_skip_note(annotations, question, metrics) for question, metrics in skipped.items()]
+    if not results:
+        notes.append(NOTHING_GATED)
     return CheckRun(
         results=tuple(results),
-        notes=tuple(_skip_note(annotations, question, metrics) for question, metrics in skipped.items()),
+        notes=tuple(notes),
         inconclusive_policy=config.inconclusive,
         source=source,
         config_path=str(config.path) if config.path else "",
     )
+
+
+NOTHING_GATED = (
+    "no check applies to this export's questions, so nothing was gated (exit 3); "
+    "configure a check that fits them, e.g. metric = \"span_f1\" for spans"
+)
+
+
+def _check_options_against_export(spec: CheckSpec, question: str | None, measurements: Measurements, index: int) -> None:
+    """Options naming something the export must have (an annotator pair, a window column): a
+    typo there is a configuration error (exit 2), not a metric that could not be computed."""
+    pair, by = spec.options.get("annotators"), spec.options.get("by")
+    if question is None or not (pair or by):
+        return
+    try:
+        ratings = measurements.ratings(question)
+    except MetricUnavailable:  # an engine without the row-level table: the metric says what it can
+        return
+    where = f"{spec.origin}: checks[{index}]"
+    if pair:
+        present = set(ratings["annotator_id"].astype(str))
+        missing = [a for a in pair if str(a) not in present]
+        if missing:
+            raise ConfigError(
+                f"{where}.annotators: {', '.join(map(repr, missing))} rated nothing in {question!r}; "
+                f"the annotators are {', '.join(sorted(present))}"
+            )
+    if by:
+        columns = set(ratings.columns)
+        aliases = {"day", "week", "annotator", "model_vs_human"}
+        if by not in aliases and by not in columns:
+            raise ConfigError(
+                f"{where}.by: {by!r} is neither day, week, annotator, model_vs_human nor a column of "
+                f"the export; the columns are {', '.join(sorted(map(str, columns)))}"
+            )
 
 
 def _skip_note(annotations: AnnotationSet, question: str, metrics: list[str]) -> str:
@@ -468,6 +514,9 @@ def evaluate(spec: CheckSpec, question: str | None, measurements: Measurements, 
         reading = READERS[spec.metric](measurements, spec, question)
     except MetricUnavailable as err:
         reading = Reading(math.nan, label=spec.metric, error=f"not available: {err}")
+    except MetricInputError as err:
+        # The metric rejected this question's labels (e.g. level = "interval" on text labels).
+        reading = Reading(math.nan, label=spec.metric, error=f"invalid_input: {err}")
     return judge(spec, question, reading, config)
 
 
@@ -490,6 +539,9 @@ def judge(spec: CheckSpec, question: str | None, reading: Reading, config: Confi
         n_items=reading.n_items,
         threshold_source=spec.info.source,
     )
+    if not reading.error and reading.verdict is None and math.isnan(reading.value):
+        # A NaN never crosses a threshold, so it would pass silently: it is an error.
+        reading = replace(reading, error="undefined: the metric returned NaN")
     if reading.error:
         return CheckResult(**base, verdict="error", message=f"{reading.label}: could not compute ({reading.error})")
     if _needs_pairable_items(spec) and (reading.n_items or 0) < config.min_pairable_items:
@@ -529,6 +581,8 @@ def describe(spec: CheckSpec, reading: Reading, verdict: str, ci_level: float, s
     if reading.n_items is not None and spec.family == "agreement":
         parts.append(f" on {reading.n_items} pairable items")
     gated = "lower bound" if spec.on == "lower_bound" and has_interval else "value"
+    if spec.on == "lower_bound" and not has_interval and verdict != "error":
+        parts.append(" (no interval: gated on the value)")
     if spec.on == "lower_bound" and has_interval and spec.direction != HIGHER_IS_BETTER:
         gated = "upper bound"
     worse = "<" if spec.direction == HIGHER_IS_BETTER else ">"

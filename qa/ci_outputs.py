@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from qa.checks import CheckResult, CheckRun, is_warning
+from qa.checks import NOTHING_GATED, CheckResult, CheckRun, is_warning
 
 GITHUB_ANNOTATION_LIMIT = 10
 """GitHub displays at most 10 error and 10 warning annotations per step."""
@@ -85,6 +86,8 @@ def summary_line(run: CheckRun) -> str:
     warnings = sum(is_warning(r) for r in run.results)
     inconclusive_blocking = sum(r.verdict == "inconclusive" and r.blocking for r in run.results)
     meaning = {0: "pass", 1: "gate failed", 3: "could not compute"}[run.exit_code]
+    if not run.results:
+        return f"no check applied to this export, nothing was gated: exit {run.exit_code} ({meaning})"
     return (
         f"{counts['pass']} passed, {warnings} warning{'s' if warnings != 1 else ''}, "
         f"{counts['fail']} failed, {inconclusive_blocking} inconclusive, "
@@ -157,6 +160,12 @@ def junit_xml(run: CheckRun) -> str:
         suite.set("time", "0")
         for result in results:
             _junit_testcase(suite, family, result)
+    if not run.results:  # nothing gated: exit 3, so the report must not read as an empty pass
+        suite = ET.SubElement(root, "testsuite", name="aqa", tests="1", failures="0", errors="1", skipped="0", time="0")
+        case = ET.SubElement(suite, "testcase", classname="aqa", name="checks applied to the export", time="0")
+        ET.SubElement(case, "error", message=NOTHING_GATED, type="error").text = NOTHING_GATED
+        totals["tests"] += 1
+        totals["errors"] += 1
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("skipped", "0")
@@ -164,8 +173,22 @@ def junit_xml(run: CheckRun) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
+# Characters XML 1.0 forbids even as references (C0 controls but TAB, LF, CR; surrogates; U+FFFE/F):
+# ElementTree writes them raw and the file would not parse, so they become U+FFFD.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot carry replaced by U+FFFD.
+
+    >>> xml_safe("ann\\x01ot\\x1bator") == "ann\\ufffdot\\ufffdator"
+    True
+    """
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
+
 def _junit_testcase(suite: ET.Element, family: str, result: CheckResult) -> None:
-    case = ET.SubElement(suite, "testcase", classname=f"aqa.{family}", name=result.name, time="0")
+    case = ET.SubElement(suite, "testcase", classname=f"aqa.{family}", name=xml_safe(result.name), time="0")
     properties = ET.SubElement(case, "properties")
     for name, value in (
         ("verdict", verdict_label(result)),
@@ -176,14 +199,15 @@ def _junit_testcase(suite: ET.Element, family: str, result: CheckResult) -> None
         ("threshold_fail", fmt_number(result.threshold_fail)),
         ("on", result.on),
     ):
-        ET.SubElement(properties, "property", name=name, value=value)
+        ET.SubElement(properties, "property", name=name, value=xml_safe(value))
+    message = xml_safe(result.message)
     if result.verdict == "error":
-        element = ET.SubElement(case, "error", message=result.message, type="error")
-        element.text = result.message
+        element = ET.SubElement(case, "error", message=message, type="error")
+        element.text = message
     elif result.blocking:
-        element = ET.SubElement(case, "failure", message=result.message, type=result.verdict)
-        element.text = _failure_text(result)
-    ET.SubElement(case, "system-out").text = result.message
+        element = ET.SubElement(case, "failure", message=message, type=result.verdict)
+        element.text = xml_safe(_failure_text(result))
+    ET.SubElement(case, "system-out").text = message
 
 
 def _failure_text(result: CheckResult) -> str:
@@ -234,7 +258,12 @@ def github_annotations(run: CheckRun, limit: int = GITHUB_ANNOTATION_LIMIT, file
     lines for warnings; at most ``limit`` of each kind, the last summarising the ones left out."""
     errors = [r for r in run.results if r.blocking or r.verdict == "error"]
     warnings = [r for r in run.results if is_warning(r)]
-    return _annotations("error", errors, limit, file) + _annotations("warning", warnings, limit, file)
+    nothing = [workflow_command("error", NOTHING_GATED, file=file, title="aqa check: nothing gated")]
+    return (
+        (nothing if not run.results else [])
+        + _annotations("error", errors, limit, file)
+        + _annotations("warning", warnings, limit, file)
+    )
 
 
 def _annotations(command: str, results: list[CheckResult], limit: int, file: str) -> list[str]:

@@ -77,6 +77,12 @@ MIN_PAIRABLE_ITEMS = 50
 DEFAULT_CI_LEVEL = 0.95
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0
+# Efron & Tibshirani (1993), An Introduction to the Bootstrap, sec. 19.3: percentile intervals need
+# B of about 1000; with fewer than 200 replicates a 95% interval rests on fewer than 5 replicates in
+# each tail. ``n_boot = 0`` means no interval (checks then gate on the value, and say so).
+MIN_N_BOOT = 200
+# The widest confidence level a bootstrap interval of a few hundred items can support.
+MAX_CI_LEVEL = 0.999
 
 
 @dataclass(frozen=True)
@@ -424,8 +430,16 @@ def apply_overrides(
     """
     where = "command line"
     checks = config.effective_checks()
+    if (min_alpha is not None or warn_alpha is not None) and not any(c.metric == "krippendorff_alpha" for c in checks):
+        flag = "--min-alpha" if min_alpha is not None else "--warn-alpha"
+        raise ConfigError(
+            f"{where}: {flag}: {config.path or 'the configuration'} has no krippendorff_alpha check to "
+            f"apply it to (its checks: {', '.join(sorted({c.metric for c in checks}))})"
+        )
     if min_alpha is not None or warn_alpha is not None or on is not None:
         checks = tuple(_override_check(c, min_alpha, warn_alpha, on, where) for c in checks)
+    if min_pairable_items is not None:
+        checks = _follow_min_pairable_items(checks, config.min_pairable_items, min_pairable_items)
     changes: dict[str, Any] = {"checks": checks} if checks != config.effective_checks() else {}
     if source is not None:
         # A source given on the command line is relative to the current directory.
@@ -445,9 +459,25 @@ def apply_overrides(
         raise ConfigError(f"{where}: --inconclusive: {inconclusive!r} is not one of fail, warn")
     if min_pairable_items is not None and min_pairable_items < 2:
         raise ConfigError(f"{where}: --min-pairable-items: expected at least 2, got {min_pairable_items}")
-    if ci_level is not None and not 0.5 <= ci_level < 1:
-        raise ConfigError(f"{where}: --ci-level: expected a level in [0.5, 1), got {ci_level}")
+    if ci_level is not None and not 0.5 <= ci_level <= MAX_CI_LEVEL:
+        raise ConfigError(f"{where}: --ci-level: expected a level in [0.5, {MAX_CI_LEVEL}], got {ci_level}")
+    if n_boot is not None:
+        if n_boot < 0:
+            raise ConfigError(f"{where}: --n-boot: expected 0 (no interval) or at least {MIN_N_BOOT}, got {n_boot}")
+        _n_boot(n_boot, where, "--n-boot")
+    if seed is not None and not 0 <= seed <= 2**32 - 1:
+        raise ConfigError(f"{where}: --seed: expected a whole number in [0, 2**32 - 1], got {seed}")
     return replace(config, **changes)
+
+
+def _follow_min_pairable_items(checks: tuple[CheckSpec, ...], old: int, new: int) -> tuple[CheckSpec, ...]:
+    """``pairable_items`` checks left at the minimum (fail = ``old``, no warn) follow it to ``new``."""
+    return tuple(
+        replace(c, fail=float(new))
+        if c.metric == "pairable_items" and c.warn is None and c.fail == old
+        else c
+        for c in checks
+    )
 
 
 def _override_check(
@@ -524,21 +554,27 @@ def parse_config(table: dict[str, Any], *, path: Path | None = None) -> Config:
     qa.errors.ConfigError: <config>: checks[0].metric: unknown metric 'alpha'; ...
     """
     where = str(path) if path is not None else "<config>"
+    if path is not None and path.name == PYPROJECT_FILENAME:
+        where += " [tool.aqa]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table of settings, got {_type_name(table)}")
     _reject_unknown_keys(table, _TOP_LEVEL_KEYS, where, "")
     checks_table = table.get("checks", [])
     if not isinstance(checks_table, list):
         raise ConfigError(f"{where}: checks: expected an array of tables ([[checks]]), got {_type_name(checks_table)}")
+    min_pairable = _integer(table, "min_pairable_items", MIN_PAIRABLE_ITEMS, where, low=2)
+    checks = tuple(_parse_check(entry, index, where, min_pairable) for index, entry in enumerate(checks_table))
     config = Config(
         source=_optional_str(table, "source", where),
         format=_optional_str(table, "format", where),
         column_map=_column_map(table.get("column_map", {}), where),
         normalize_labels=_bool(table, "normalize_labels", False, where),
         question=_optional_str(table, "question", where),
-        checks=tuple(_parse_check(entry, index, where) for index, entry in enumerate(checks_table)),
-        ci_level=_number(table, "ci_level", DEFAULT_CI_LEVEL, where, low=0.5, high=0.999),
-        n_boot=int(_number(table, "n_boot", DEFAULT_N_BOOT, where, low=0, high=100_000)),
-        seed=int(_number(table, "seed", DEFAULT_SEED, where, low=0, high=2**32 - 1)),
-        min_pairable_items=int(_number(table, "min_pairable_items", MIN_PAIRABLE_ITEMS, where, low=2, high=math.inf)),
+        checks=checks,
+        ci_level=_number(table, "ci_level", DEFAULT_CI_LEVEL, where, low=0.5, high=MAX_CI_LEVEL),
+        n_boot=_n_boot(_integer(table, "n_boot", DEFAULT_N_BOOT, where, low=0, high=100_000), where, "n_boot"),
+        seed=_integer(table, "seed", DEFAULT_SEED, where, low=0, high=2**32 - 1),
+        min_pairable_items=min_pairable,
         inconclusive=_choice(table, "inconclusive", "fail", INCONCLUSIVE_POLICIES, where),
         path=path,
     )
@@ -563,7 +599,7 @@ _CHECK_KEYS = ("metric", "question", "questions", "warn", "fail", "on", "directi
 _WEIGHTS = ("linear", "quadratic", "ordinal")
 
 
-def _parse_check(entry: Any, index: int, where: str) -> CheckSpec:
+def _parse_check(entry: Any, index: int, where: str, min_pairable_items: int = MIN_PAIRABLE_ITEMS) -> CheckSpec:
     key = f"checks[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: {key}: expected a table with a metric, got {_type_name(entry)}")
@@ -590,10 +626,13 @@ def _parse_check(entry: Any, index: int, where: str) -> CheckSpec:
     fail = _threshold(entry, "fail", info, where, key)
     if warn is None and fail is None:
         warn, fail = info.warn, info.fail
+        if metric == "pairable_items":  # one minimum: the check follows min_pairable_items
+            fail = float(min_pairable_items)
         if warn is None and fail is None:
             raise ConfigError(f"{where}: {key}: {metric} has no default threshold ({info.source}); give warn and/or fail")
     _check_order(warn, fail, direction, where, key)
     options = {name: entry[name] for name in _OPTION_KEYS if name in entry}
+    _reject_foreign_options(metric, options, where, key)
     _validate_options(metric, options, where, key)
     return CheckSpec(
         metric=metric,
@@ -637,6 +676,25 @@ def _check_order(warn: float | None, fail: float | None, direction: str, where: 
         )
 
 
+def _options_of(metric: str) -> tuple[str, ...]:
+    """The options ``metric`` reads (any other option given to it would be silently ignored)."""
+    if metric == "krippendorff_alpha":
+        return ("level",)
+    if metric == "cohen_kappa":
+        return ("level", "weights", "annotators")
+    if metric in AGREEMENT_COEFFICIENTS and metric != "span_f1":
+        return ("level", "weights")
+    return {"span_f1": ("mode",), "drift": ("by",)}.get(metric, ())
+
+
+def _reject_foreign_options(metric: str, options: dict[str, Any], where: str, key: str) -> None:
+    allowed = _options_of(metric)
+    for name in options:
+        if name not in allowed:
+            takes = f"takes only {', '.join(allowed)}" if allowed else "takes no options"
+            raise ConfigError(f"{where}: {key}.{name}: {metric} does not use {name} ({metric} {takes})")
+
+
 def _validate_options(metric: str, options: dict[str, Any], where: str, key: str) -> None:
     if "level" in options and options["level"] not in ("nominal", "ordinal", "interval", "ratio"):
         raise ConfigError(
@@ -668,14 +726,22 @@ def _questions(entry: dict, where: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _read_table(path: Path) -> dict[str, Any]:
+def _read_document(path: Path) -> dict[str, Any]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8): byte {err.start}") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    document = _read_document(path)
     tool_table = document.get("tool", {}).get("aqa") if isinstance(document.get("tool"), dict) else None
+    if tool_table is not None and not isinstance(tool_table, dict):
+        raise ConfigError(f"{path}: tool.aqa: expected a table ([tool.aqa]), got {_type_name(tool_table)}")
     if path.name == PYPROJECT_FILENAME:
         if tool_table is None:
             raise ConfigError(f"{path}: no [tool.aqa] table")
@@ -684,9 +750,18 @@ def _read_table(path: Path) -> dict[str, Any]:
 
 
 def _has_tool_aqa(path: Path) -> bool:
+    """True when ``path`` has a ``[tool.aqa]`` table. A pyproject.toml that cannot be read is
+    passed over, unless it mentions ``tool.aqa``: then its error is raised rather than silently
+    falling back to a configuration further up (or to the defaults)."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError):
+        document = _read_document(path)
+    except ConfigError:
+        try:
+            mentions_aqa = b"tool.aqa" in path.read_bytes()
+        except OSError:
+            mentions_aqa = False
+        if mentions_aqa:
+            raise
         return False
     tool = document.get("tool")
     return isinstance(tool, dict) and "aqa" in tool
@@ -718,6 +793,22 @@ def _number(table: dict, name: str, default: float, where: str, *, low: float, h
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ConfigError(f"{where}: {name}: expected a number in [{low:g}, {high:g}], got {value!r}")
+    return value
+
+
+def _integer(table: dict, name: str, default: int, where: str, *, low: int, high: float = math.inf) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{where}: {name}: expected a whole number in [{low:g}, {high:g}], got {value!r}")
+    return value
+
+
+def _n_boot(value: int, where: str, name: str) -> int:
+    if 0 < value < MIN_N_BOOT:
+        raise ConfigError(
+            f"{where}: {name}: {value} bootstrap replicates cannot support an interval; give at least "
+            f"{MIN_N_BOOT} (Efron & Tibshirani 1993 suggest about 1000), or 0 for no interval"
+        )
     return value
 
 

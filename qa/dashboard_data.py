@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from metrics.calibration import agreement_trend, annotator_confusion
@@ -62,7 +63,7 @@ class ItemView:
     consensus_confidence: float
     is_tie: bool
     gold_label: Any
-    extra: dict[str, Any] = field(default_factory=dict)
+    label_values: tuple = ()
 
 
 class DashboardData:
@@ -252,7 +253,7 @@ class DashboardData:
                 "item_id": rows["item_id"].astype(str).to_numpy(dtype=object),
                 "annotator_id": rows["annotator_id"].astype(str).to_numpy(dtype=object),
                 "batch": rows["batch"].astype(object).where(rows["batch"].notna(), "").astype(str).to_numpy(dtype=object),
-                "label": rows["label"].map(format_label).to_numpy(dtype=object),
+                "label": format_labels(rows["label"]),
             })
 
         return self._cached(("dispute_facets", question), compute)
@@ -281,7 +282,9 @@ class DashboardData:
     def item_view(self, question: str, item_id: str) -> ItemView:
         """One item: text, metadata, every label (humans and models) with who gave it and
         when, the consensus and the gold label."""
-        item_id = str(item_id)
+        return self._cached(("item_view", question, str(item_id)), lambda: self._item_view(question, str(item_id)))
+
+    def _item_view(self, question: str, item_id: str) -> ItemView:
         index = self.item_index()
         row = index.loc[item_id] if item_id in index.index else pd.Series(dtype=object)
         text = row.get("text") if "text" in row.index else None
@@ -307,6 +310,7 @@ class DashboardData:
             consensus_confidence=float(chosen["confidence"].iloc[0]) if len(chosen) else math.nan,
             is_tie=bool(chosen["is_tie"].iloc[0]) if len(chosen) and "is_tie" in chosen else False,
             gold_label=gold_rows["label"].iloc[0] if len(gold_rows) else None,
+            label_values=tuple(mine["label"]),
         )
 
     def label_choices(self, question: str, item_id: str) -> list[Any]:
@@ -315,7 +319,7 @@ class DashboardData:
         answers given on this item, its consensus and its gold."""
         view = self.item_view(question, item_id)
         local = [view.gold_label, view.consensus_label]
-        local += list(self.all_ratings(question).loc[lambda f: f["item_id"] == str(item_id), "label"])
+        local += list(view.label_values)
         if self.kind(question) in ("categorical", "ordinal", "interval"):
             declared = list(self.annotations.question(question).categories)
             local += declared or self._observed_labels(question)
@@ -329,6 +333,7 @@ class DashboardData:
                 seen.add(key)
                 choices.append(value)
         if self.kind(question) in ("ordinal", "interval"):
+            choices = [int(v) if isinstance(v, float) and v.is_integer() else v for v in choices]
             choices.sort(key=lambda v: float(v) if isinstance(v, (int, float)) else math.inf)
         return choices
 
@@ -341,7 +346,13 @@ class DashboardData:
         return self._cached(("observed_labels", question), compute)
 
     def training_set(self, question: str, decisions: pd.DataFrame, min_confidence: float = 0.0) -> pd.DataFrame:
-        """The adjudicated set of a question (see :func:`qa.adjudication.training_set`)."""
+        """The adjudicated set of a question (see :func:`qa.adjudication.training_set`); kept
+        until a new decision is recorded."""
+        latest = int(decisions["decision_id"].max()) if len(decisions) and "decision_id" in decisions else 0
+        key = ("training_set", question, latest, len(decisions), float(min_confidence))
+        return self._cached(key, lambda: self._training_set(question, decisions, min_confidence))
+
+    def _training_set(self, question: str, decisions: pd.DataFrame, min_confidence: float) -> pd.DataFrame:
         return training_set(self.annotations.items, self.consensus(question), self.annotations.gold_for(question),
                             decisions, question, min_confidence=min_confidence)
 
@@ -526,6 +537,19 @@ def strata_grid(items: pd.DataFrame, rows: str, columns: str | None, min_count: 
     table["share"] = table["n_items"] / max(len(items), 1)
     table["at_target"] = table["n_items"] >= int(min_count)
     return table
+
+
+def format_labels(labels: pd.Series) -> np.ndarray:
+    """:func:`metrics.disputes.format_label` of every label, computed once per distinct label.
+
+    Examples
+    --------
+    >>> format_labels(pd.Series(["a", 2.0, frozenset({"x", "y"}), None], dtype=object)).tolist()
+    ['a', '2', '{x, y}', '-']
+    """
+    codes, distinct = pd.factorize(np.asarray(labels, dtype=object), use_na_sentinel=True)
+    texts = np.asarray([format_label(v) for v in distinct] + [format_label(None)], dtype=object)
+    return texts[codes]
 
 
 def filter_disputes(

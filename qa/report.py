@@ -330,7 +330,7 @@ def _forest_figure(table: pd.DataFrame) -> str:
         return ""
     low = shown.get("ci_low", pd.Series(np.nan, index=shown.index)).astype(float)
     high = shown.get("ci_high", pd.Series(np.nan, index=shown.index)).astype(float)
-    labels = [f"{q} · {c}" for q, c in zip(shown["question"], shown["coefficient"], strict=True)]
+    labels = [plot_text(f"{q} · {c}") for q, c in zip(shown["question"], shown["coefficient"], strict=True)]
     figure = go.Figure(
         go.Scatter(
             x=shown["value"].astype(float),
@@ -391,8 +391,8 @@ def _heatmap(matrix: pd.DataFrame, question: str) -> str:
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=[str(c) for c in matrix.columns],
-            y=[str(i) for i in matrix.index],
+            x=[plot_text(c) for c in matrix.columns],
+            y=[plot_text(i) for i in matrix.index],
             zmin=-1,
             zmax=1,
             colorscale="RdBu",
@@ -402,7 +402,7 @@ def _heatmap(matrix: pd.DataFrame, question: str) -> str:
         )
     )
     size = 160 + 40 * len(matrix)
-    figure.update_layout(height=min(size, 700), width=min(size + 140, 860), margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=f"{question}: pairwise agreement")
+    figure.update_layout(height=min(size, 700), width=min(size + 140, 860), margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=plot_text(f"{question}: pairwise agreement"))
     return figure_html(figure)
 
 
@@ -469,13 +469,13 @@ def _balance_figure(counts: pd.DataFrame, question: str) -> str:
     share = counts["share"].astype(float)
     figure = go.Figure(
         go.Bar(
-            x=[str(label) for label in counts["label"]],
+            x=[plot_text(label) for label in counts["label"]],
             y=share,
             error_y={"type": "data", "symmetric": False, "array": (counts["ci_high"] - share).fillna(0), "arrayminus": (share - counts["ci_low"]).fillna(0)},
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         )
     )
-    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis={"tickformat": ".0%", "title": "share (95% Wilson)"}, title=f"{question}: label shares")
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis={"tickformat": ".0%", "title": "share (95% Wilson)"}, title=plot_text(f"{question}: label shares"))
     return figure_html(figure)
 
 
@@ -499,10 +499,10 @@ def _drift_figure(counts: pd.DataFrame, question: str, by: str) -> str:
         return ""
     shares = counts.div(counts.sum(axis=1), axis=0)
     figure = go.Figure()
-    windows = [str(w) for w in shares.index]
+    windows = [plot_text(w) for w in shares.index]
     for label in shares.columns:
-        figure.add_trace(go.Scatter(x=windows, y=shares[label], mode="lines+markers", name=str(label)))
-    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis={"tickformat": ".0%", "title": "share"}, xaxis={"title": by}, title=f"{question}: label shares by {by}")
+        figure.add_trace(go.Scatter(x=windows, y=shares[label], mode="lines+markers", name=plot_text(label)))
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis={"tickformat": ".0%", "title": "share"}, xaxis={"title": plot_text(by)}, title=plot_text(f"{question}: label shares by {by}"))
     return figure_html(figure)
 
 
@@ -528,6 +528,16 @@ def _diversity(measurements: Measurements) -> tuple[str, str, bool]:
 # ---------------------------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------------------------
+
+
+def plot_text(value: Any) -> str:
+    """A label from the export as plotly text: plotly renders ``<b>``, ``<a href>`` ... in labels
+    as markup, so ``<``, ``>`` and ``&`` are escaped (plotly shows the entities as the characters).
+
+    >>> plot_text("<a href='https://x'>ann</a> & co")
+    "&lt;a href='https://x'&gt;ann&lt;/a&gt; &amp; co"
+    """
+    return html.escape(str(value), quote=False)
 
 
 def figure_html(figure: Any) -> str:

@@ -284,8 +284,8 @@ def canonical_items(rows: pd.DataFrame | list[dict], item_ids: pd.Series | None 
     if item_ids is not None:
         # unique first, then strings: one string per item, not per annotation
         present = _id_strings(_distinct(item_ids))
-        missing = present[~present.isin(frame["item_id"])].tolist()
-        if missing:
+        missing = present[~present.isin(frame["item_id"])].to_numpy(dtype=object)
+        if len(missing):
             frame = pd.concat([frame, pd.DataFrame({"item_id": missing})], ignore_index=True)
     columns = ["item_id"] + [c for c in frame.columns if c != "item_id"]
     return frame[columns].reset_index(drop=True)

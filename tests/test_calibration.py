@@ -216,3 +216,89 @@ def test_the_sample_projects_experts_and_ordinary_annotators_are_not_flagged(sam
     for name, role in roles.items():
         if role in ("expert", "ordinary"):
             assert all(not found for found in sample_flags[name].values()), (name, sample_flags[name])
+
+
+# --- second reading (issue 4 review): one test per bug fixed ---------------------------------
+
+
+def test_label_usage_does_not_call_an_experts_honest_slips_significant_over_use():
+    # exp1 is wrong 10% of the time, spread over the other labels; on items where two others
+    # agree a binomial variance of 0 made each slip "impossible" and the p-value tiny
+    df, _ = planted_crowd([expert("exp1", 0.9), expert("exp2", 0.9), expert("exp3", 0.9)], n_items=600, seed=8)
+    usage = label_usage(df)
+    assert (usage["p_holm"] > 0.05).all(), usage.sort_values("p_holm").head(3)
+
+
+def test_label_usage_residual_is_the_paired_z_of_own_use_minus_the_others_share():
+    df = pd.DataFrame({"item_id": [i for i in range(40) for _ in range(3)],
+                       "annotator_id": ["a", "b", "c"] * 40,
+                       "label": [x for i in range(40) for x in ("y", "y", "y" if i % 2 else "n")]})
+    c_uses_n = label_usage(df).set_index(["annotator_id", "label"]).loc[("c", "n")]
+    d = np.where(np.arange(40) % 2 == 0, 1.0, 0.0)  # c says n on even items; the others never do
+    assert c_uses_n["residual"] == pytest.approx(d.mean() / (d.std(ddof=1) / np.sqrt(40)))
+
+
+def _two_batch_crowd(drift_rate: float, seed: int = 4):
+    """Five careful annotators on 400 items, two batches; 'dana' gives how_to items as
+    feature_request at ``drift_rate`` in the second batch only."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(["billing", "how_to", "feature_request", "bug_report"], dtype=object)
+    truth = rng.integers(0, 4, size=400)
+    rows = []
+    for who in ("amir", "bea", "chen", "dana", "emil"):
+        right = rng.random(400) < 0.9
+        given = np.where(right, truth, (truth + rng.integers(1, 4, size=400)) % 4)
+        if who == "dana":
+            drift = (np.arange(400) >= 200) & (truth == 1) & (rng.random(400) < drift_rate)
+            given = np.where(drift, 2, given)
+        rows += [(f"i{i}", who, labels[g], "v1" if i < 200 else "v2") for i, g in enumerate(given)]
+    return pd.DataFrame(rows, columns=["item_id", "annotator_id", "label", "batch"])
+
+
+def test_a_drift_confined_to_one_class_is_flagged_as_an_agreement_drop_from_the_batch_it_began():
+    table = annotator_calibration(_two_batch_crowd(0.6)).set_index("annotator_id")
+    assert "agreement_drop" in table.loc["dana", "flags"]
+    assert table.loc["dana", "usage_shift_window"] == "v2"
+    assert table.loc["dana", "usage_shift_label"] in ("how_to", "feature_request")
+    assert all(table.loc[n, "flags"] == () for n in ("amir", "bea", "chen", "emil"))
+
+
+def test_the_drop_rule_compares_with_the_other_annotators_so_a_crowd_wide_change_flags_nobody():
+    df = _two_batch_crowd(0.0)
+    everyone = (df["batch"] == "v2") & (df["label"] == "how_to")
+    df.loc[everyone, "label"] = "feature_request"  # a guideline change every annotator follows
+    table = annotator_calibration(df)
+    assert all(flags == () for flags in table["flags"]), table[["annotator_id", "flag_reasons"]]
+
+
+def test_an_agreement_drop_needs_significance_not_only_an_effect_size():
+    df, _ = planted_crowd([expert(f"e{i}", 0.8) for i in range(6)], n_items=240, batches=("v1", "v2", "v3", "v4"), seed=2)
+    table = annotator_calibration(df, trend_by="batch")
+    assert all("agreement_drop" not in flags for flags in table["flags"]), table[["annotator_id", "drop_excess", "drop_p_holm"]]
+
+
+def test_an_interval_spammer_is_flagged_near_chance_even_though_no_two_others_give_the_same_value():
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(0, 100, size=120)
+    rows = [(i, who, float(round(t + rng.normal(0, 5), 1))) for i, t in enumerate(truth) for who in ("r1", "r2", "r3")]
+    rows += [(i, "spam", float(round(rng.uniform(0, 100), 1))) for i in range(120)]
+    table = annotator_calibration(pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]), level="interval")
+    table = table.set_index("annotator_id")
+    assert table.loc["spam", "n_consensus_items"] < 30 <= table.loc["spam", "n_compared_items"]
+    assert "near_chance" in table.loc["spam", "flags"]
+    assert all("near_chance" not in table.loc[n, "flags"] for n in ("r1", "r2", "r3"))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("i1", "solo", "a"), ("i2", "solo", "b")],  # one annotator
+        [("i1", "x", "a"), ("i1", "y", "b")],  # one item
+        [(f"i{i}", who, "a") for i in range(40) for who in "xyz"],  # everyone agrees, one value
+    ],
+    ids=["one_annotator", "one_item", "everyone_agrees"],
+)
+def test_degenerate_tables_give_nan_and_no_flags_not_an_exception(rows):
+    table = annotator_calibration(pd.DataFrame(rows, columns=["item_id", "annotator_id", "label"]))
+    assert all(flags == () for flags in table["flags"])
+    assert table["gold_accuracy"].isna().all() and table["drop_window"].isna().all()

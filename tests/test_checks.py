@@ -254,3 +254,50 @@ def test_results_serialise_without_nan():
     payload = run.to_dict()
     assert payload["exit_code"] == 3
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in payload["checks"][0].values())
+
+
+# -- second reading: nothing may pass silently --------------------------------------------------
+
+
+def test_a_run_where_no_check_applies_exits_3_not_0():
+    run = run_checks(project({"note": (60, 0.9)}, kinds={"note": "text"}), Config())
+    assert run.results == () and run.exit_code == 3 and run.verdict == "error"
+    assert any("nothing was gated" in note for note in run.notes)
+
+
+def test_a_nan_value_without_a_reason_is_an_error_not_a_pass():
+    from qa.checks import Reading, judge
+    from qa.config import CheckSpec
+
+    result = judge(CheckSpec("annotator_flags"), "intent", Reading(math.nan, label="flagged annotators"), Config())
+    assert result.verdict == "error" and "NaN" in result.message
+
+
+def test_a_metric_rejecting_its_input_is_an_error_verdict_not_a_crash(mixed_project):
+    config = parse_config({"checks": [{"metric": "krippendorff_alpha", "questions": ["good"], "level": "interval"}]})
+    (result,) = run_checks(mixed_project, config).results
+    assert result.verdict == "error" and "numeric labels" in result.message
+
+
+def test_an_annotator_pair_not_in_the_export_is_a_config_error(mixed_project):
+    config = parse_config({"checks": [{"metric": "cohen_kappa", "questions": ["good"], "annotators": ["ann", "zed"]}]})
+    with pytest.raises(ConfigError, match=r"checks\[0\]\.annotators: 'zed' rated nothing in 'good'"):
+        run_checks(mixed_project, config)
+
+
+def test_a_drift_window_that_is_not_a_column_is_a_config_error(mixed_project):
+    config = parse_config({"checks": [{"metric": "drift", "questions": ["good"], "by": "bacth"}]})
+    with pytest.raises(ConfigError, match=r"checks\[0\]\.by: 'bacth' is neither day, week"):
+        run_checks(mixed_project, config)
+
+
+def test_without_an_interval_a_lower_bound_check_says_it_gated_the_value(mixed_project):
+    run = run_checks(mixed_project, Config(n_boot=0))
+    assert all("(no interval: gated on the value)" in r.message for r in run.results if r.verdict != "error")
+    assert result_for(run, "noisy").verdict == "fail"
+
+
+def test_the_json_document_carries_a_schema_version(mixed_run):
+    from qa.checks import JSON_SCHEMA_VERSION
+
+    assert mixed_run.to_dict()["schema_version"] == JSON_SCHEMA_VERSION == 1

@@ -199,3 +199,22 @@ def test_markdown_table_has_a_row_per_check_and_escapes_pipes_and_markup():
 
 def test_markdown_heading_states_the_overall_verdict(run):
     assert ci_outputs.markdown_table(run).splitlines()[0] == "### ❌ aqa check: fail"
+
+
+# -- second reading ---------------------------------------------------------------------------
+
+
+def test_junit_stays_parseable_with_control_characters_in_names_and_messages():
+    hostile = CheckRun((result("alpha (an\x01n\x1b[31m)", "fail", message="alpha\x00 = 0.4 <low> & \"bad\""),))
+    root = ET.fromstring(ci_outputs.junit_xml(hostile).encode("utf-8"))
+    case = root.find(".//testcase")
+    assert case.get("name") == "alpha (an\ufffdn\ufffd[31m)"
+    assert case.find("failure").get("message") == 'alpha\ufffd = 0.4 <low> & "bad"'
+
+
+def test_a_run_that_gated_nothing_is_an_error_in_junit_github_and_the_summary():
+    empty = CheckRun(results=(), notes=("note: skipped",))
+    root = ET.fromstring(ci_outputs.junit_xml(empty))
+    assert (root.get("tests"), root.get("errors")) == ("1", "1")
+    assert ci_outputs.github_annotations(empty)[0].startswith("::error title=aqa check%3A nothing gated::")
+    assert ci_outputs.summary_line(empty).endswith("nothing was gated: exit 3 (could not compute)")

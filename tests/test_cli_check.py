@@ -139,3 +139,36 @@ def test_the_aqa_console_script_gates_and_writes_an_offline_report(sample_dir, t
     document = output.read_text(encoding="utf-8")
     assert loaded_resources(document).resources == []
     assert "Disputed items" in document and "Annotator calibration" in document
+
+
+@pytest.mark.parametrize(
+    ("config_text", "flags", "expected"),
+    [
+        ("[[checks]]\nmetric = \n", [], "not valid TOML: Invalid value (at line 3, column 10)"),
+        (b"\xff\xfe[tool.aqa]", [], "not UTF-8 text"),
+        ("tresholds = 0.8\n", [], "tresholds: unknown key"),
+        ("n_boot = 1.5\n", [], "n_boot: expected a whole number"),
+        ('[[checks]]\nmetric = "krippendorff_alpha"\nweights = "linear"\n', [], "krippendorff_alpha does not use weights"),
+        ('[[checks]]\nmetric = "drift"\nby = "nocolumn"\n', [], "checks[0].by: 'nocolumn' is neither"),
+        ('[[checks]]\nmetric = "cohen_kappa"\nquestion = "intent"\nannotators = ["x", "y"]\n', [], "'x', 'y' rated nothing"),
+        ('[[checks]]\nmetric = "gwet_ac"\n', ["--min-alpha", "0.8"], "no krippendorff_alpha check"),
+        ("", ["--seed", "-1"], "--seed: expected a whole number"),
+        ("", ["--n-boot", "10"], "--n-boot: 10 bootstrap replicates"),
+    ],
+    ids=["toml-syntax", "not-utf8", "typo-key", "fraction", "foreign-option", "drift-by", "annotators",
+         "min-alpha-unused", "negative-seed", "few-replicates"],
+)
+def test_bad_configs_and_flags_exit_2_with_one_line_and_no_traceback(sample_dir, tmp_path, capsys, config_text, flags, expected):
+    config = tmp_path / "aqa.toml"
+    if isinstance(config_text, bytes):
+        config.write_bytes(config_text)
+    else:
+        write_config(config, sample_dir, config_text)
+    assert main(["check", "--config", str(config), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aqa check: error: ") and err.count("\n") == 1 and expected in err
+
+
+def test_report_rejects_a_top_below_one(sample_dir, capsys):
+    assert main(["report", str(sample_dir / "support_project.csv"), "--top", "0"]) == 2
+    assert "--top: expected at least 1" in capsys.readouterr().err

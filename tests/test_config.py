@@ -207,3 +207,93 @@ def test_source_flag_is_resolved_against_the_current_directory(tmp_path, monkeyp
 def test_check_spec_rejects_an_unknown_metric():
     with pytest.raises(ConfigError, match="unknown metric"):
         CheckSpec(metric="alpha")
+
+
+# -- second reading: malformed files and settings ----------------------------------------------
+
+
+def test_a_config_that_is_not_utf8_text_is_a_config_error(tmp_path):
+    config = tmp_path / "aqa.toml"
+    config.write_bytes(b"\xff\xfe\x00s\x00o")
+    with pytest.raises(ConfigError, match=r"aqa\.toml: not UTF-8 text"):
+        load_config(config)
+
+
+def test_a_broken_pyproject_that_mentions_tool_aqa_is_not_passed_over(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.aqa]\nsource = \n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: not valid TOML: .*line 2"):
+        find_config(tmp_path)
+
+
+def test_a_broken_pyproject_without_tool_aqa_is_passed_over(tmp_path):
+    write(tmp_path / "aqa.toml", 'source = "x.csv"\n')
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    write(inner / "pyproject.toml", "[project\nname = 1\n")
+    assert find_config(inner) == tmp_path / "aqa.toml"
+
+
+def test_tool_aqa_that_is_not_a_table_is_a_config_error(tmp_path):
+    path = write(tmp_path / "pyproject.toml", "[tool]\naqa = 3\n")
+    with pytest.raises(ConfigError, match=r"tool\.aqa: expected a table"):
+        load_config(path)
+
+
+def test_an_unknown_key_in_pyproject_names_the_tool_aqa_table(tmp_path):
+    path = write(tmp_path / "pyproject.toml", "[tool.aqa]\ntresholds = 2\n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml \[tool\.aqa\]: tresholds: unknown key"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("key", ["n_boot", "seed", "min_pairable_items"])
+def test_whole_number_settings_reject_fractions(key):
+    with pytest.raises(ConfigError, match=rf"{key}: expected a whole number"):
+        parse_config({key: 300.5})
+
+
+def test_too_few_bootstrap_replicates_is_a_config_error_but_zero_means_no_interval():
+    with pytest.raises(ConfigError, match="n_boot: 50 bootstrap replicates cannot support an interval"):
+        parse_config({"n_boot": 50})
+    assert parse_config({"n_boot": 0}).n_boot == 0
+
+
+@pytest.mark.parametrize(
+    ("metric", "option", "value"),
+    [
+        ("krippendorff_alpha", "weights", "linear"),
+        ("krippendorff_alpha", "by", "batch"),
+        ("drift", "mode", "exact"),
+        ("fleiss_kappa", "annotators", ["a", "b"]),
+    ],
+)
+def test_an_option_the_metric_does_not_use_is_a_config_error_not_ignored(metric, option, value):
+    with pytest.raises(ConfigError, match=rf"checks\[0\]\.{option}: {metric} does not use {option}"):
+        parse_config({"checks": [{"metric": metric, option: value}]})
+
+
+def test_min_alpha_flag_without_an_alpha_check_is_a_config_error_not_ignored():
+    config = parse_config({"checks": [{"metric": "gwet_ac"}]})
+    with pytest.raises(ConfigError, match="--min-alpha: .* has no krippendorff_alpha check"):
+        apply_overrides(config, min_alpha=0.9)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"n_boot": -5}, "--n-boot: expected 0"),
+        ({"n_boot": 20}, "--n-boot: 20 bootstrap replicates"),
+        ({"seed": -1}, "--seed: expected a whole number"),
+        ({"ci_level": 0.9999}, r"--ci-level: expected a level in \[0.5, 0.999\]"),
+    ],
+)
+def test_bootstrap_flags_are_validated_like_the_file(flags, expected):
+    with pytest.raises(ConfigError, match=expected):
+        apply_overrides(Config(), **flags)
+
+
+def test_a_pairable_items_check_follows_min_pairable_items_from_the_file_and_the_flag():
+    config = parse_config({"min_pairable_items": 120, "checks": [{"metric": "pairable_items"}]})
+    assert config.checks[0].fail == 120
+    assert apply_overrides(config, min_pairable_items=200).checks[0].fail == 200
+    explicit = parse_config({"min_pairable_items": 120, "checks": [{"metric": "pairable_items", "fail": 80}]})
+    assert apply_overrides(explicit, min_pairable_items=200).checks[0].fail == 80

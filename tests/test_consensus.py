@@ -141,3 +141,11 @@ def test_dawid_skene_posterior_tie_is_reported_not_broken():
     out = consensus(df, method="dawid_skene")
     assert out["is_tie"].all()
     assert out["label"].isna().all()
+
+
+def test_dawid_skene_log_likelihood_never_decreases_without_smoothing(planted):
+    _, df, _ = planted
+    small = df[df["item_id"] < "item00400"]
+    values = [DawidSkene(max_iter=k, smoothing=0.0, tol=0.0).fit(small).log_likelihood_ for k in range(1, 8)]
+    assert all(b >= a - 1e-9 for a, b in zip(values, values[1:], strict=False)), values
+

@@ -60,7 +60,7 @@ def write_export(folder: Path, n_items: int = 60, seed: int = 7) -> Path:
 def export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = write_export(tmp_path)
     config = tmp_path / "aqa.toml"
-    config.write_text("n_boot = 50\nmin_pairable_items = 20\n", encoding="utf-8")
+    config.write_text("n_boot = 200\nmin_pairable_items = 20\n", encoding="utf-8")
     monkeypatch.setenv(context.ENV_PATH, str(path))
     monkeypatch.setenv(context.ENV_CONFIG, str(config))
     monkeypatch.setenv("AQA_UPLOAD_DIR", str(tmp_path / "uploads"))
@@ -72,7 +72,7 @@ def open_page(page: str = "overview") -> AppTest:
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
     app.run()
     if page != "overview":
-        app.switch_page(f"pages/{page}.py").run()
+        app.switch_page(f"views/{page}.py").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
@@ -147,7 +147,7 @@ def test_checks_page_gives_the_verdicts_of_aqa_check_from_the_same_configuration
 def test_question_choice_is_kept_across_pages(export: Path) -> None:
     app = open_page("labels")
     assert any(c.value.startswith("Question: intent") for c in app.caption)
-    app.switch_page("pages/annotators.py").run()
+    app.switch_page("views/annotators.py").run()
     assert any(c.value.startswith("Question: intent") for c in app.caption)
 
 
@@ -176,7 +176,8 @@ def test_item_view_lists_every_label_with_who_gave_it(export: Path) -> None:
     app = open_page("disputes")
     item_id = app.selectbox(key="disputes_item").value
     labels = _frame_by_key(app, "disputes_item_labels")
-    rows = qa.load(export).annotations.query("item_id == @item_id")
+    annotations = qa.load(export).annotations
+    rows = annotations[annotations["item_id"] == item_id]
     assert sorted(labels["annotator_id"]) == sorted(rows["annotator_id"].astype(str))
 
 
@@ -232,8 +233,8 @@ def test_two_sessions_adjudicating_at_once_lose_nothing(export: Path) -> None:
 def test_the_adjudicator_name_is_remembered_across_pages(export: Path) -> None:
     app = open_page("disputes")
     save_decision(app, "qa-lead")
-    app.switch_page("pages/overview.py").run()
-    app.switch_page("pages/disputes.py").run()
+    app.switch_page("views/overview.py").run()
+    app.switch_page("views/disputes.py").run()
     assert app.text_input(key="adjudication_who").value == "qa-lead"
 
 
@@ -327,7 +328,7 @@ def test_an_invalid_configuration_shows_a_clear_message(export: Path, tmp_path: 
 def test_no_export_shows_how_to_open_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(context.ENV_PATH, raising=False)
     monkeypatch.setenv(context.ENV_CONFIG, str(tmp_path / "aqa.toml"))
-    (tmp_path / "aqa.toml").write_text("n_boot = 10\n", encoding="utf-8")
+    (tmp_path / "aqa.toml").write_text("n_boot = 200\n", encoding="utf-8")
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
     assert not app.exception
     assert any("aqa dashboard" in i.value for i in app.info)

@@ -130,3 +130,24 @@ def test_each_question_is_disputed_separately():
     both = pd.concat([df.assign(question="intent"), long(background()).assign(question="tone")], ignore_index=True)
     out = disputed_items(both)
     assert set(out["question"]) == {"intent"}
+
+
+# --- second reading (issue 4 review) -----------------------------------------------------------
+
+
+def test_items_to_adjudicate_rank_above_annotator_side_rows_even_with_a_lower_score():
+    five = ANNOTATORS + ("dan", "eve")
+    rows = background(annotators=five) + [(f"bg{i}", "spam", "question") for i in range(30)]
+    rows += [("one_slip", "ann", "billing"), ("one_slip", "bob", "billing"), ("one_slip", "spam", "praise")]
+    rows += [("split", who, lab) for who, lab in zip(five, ["billing"] * 3 + ["praise"] * 2, strict=True)]
+    out = disputed_items(long(rows)).set_index("item_id")
+    assert out.loc["split", "action"] == "adjudicate" and out.loc["one_slip", "action"] == "check_annotator"
+    assert out.loc["one_slip", "score"] > out.loc["split", "score"]
+    assert out.loc["split", "rank"] < out.loc["one_slip", "rank"]
+
+
+def test_numeric_labels_equal_in_value_agree_with_the_consensus():
+    rows = [(f"bg{i}", who, 1 + i % 5) for i in range(30) for who in ANNOTATORS]
+    rows += [("x", "ann", 3), ("x", "bob", 3.0), ("x", "cat", 4)]
+    out = disputed_items(long(rows), gold={"x": 3.0}).set_index("item_id")
+    assert out.loc["x", "action"] != "gold_conflict"

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SAMPLE_DATA
+
 from metrics import (
     conflicting_labels,
     diversity_by_source,

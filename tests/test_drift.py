@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE_DATA
 from scipy.spatial.distance import jensenshannon
 from statsmodels.stats.contingency_tables import SquareTable
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from conftest import SAMPLE_DATA
 from metrics import label_drift, paired_label_shift
 from metrics.drift import (
     chi2_homogeneity,

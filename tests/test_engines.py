@@ -29,6 +29,7 @@ from metrics import (
     percent_agreement,
     scott_pi,
 )
+from metrics.errors import MetricInputError
 from metrics.ratings import canonical_patterns, prepare_ratings, value_patterns
 from qa.engines import EngineUnsupportedError, choose_engine
 
@@ -303,3 +304,36 @@ def test_spark_balance_and_drift_equal_in_memory(in_memory, spark_set):
     pd.testing.assert_frame_equal(class_balance(ratings).counts, spark_set.class_balance("sentiment").counts)
     expected, actual = label_drift(ratings, by="batch"), spark_set.label_drift("sentiment", by="batch")
     pd.testing.assert_frame_equal(expected.comparisons, actual.comparisons, rtol=0, atol=TOLERANCE)
+
+
+# ---------------------------------------------------------------------------------------------
+# aqa check --engine
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_results(path: str, engine: str, folder, *extra: str) -> dict:
+    import json
+
+    from qa.cli import main
+
+    out = folder / f"{engine}.json"
+    code = main(["check", path, "--engine", engine, "--json", str(out), "--no-github", "--quiet", "--n-boot", "200", *extra])
+    report = json.loads(out.read_text())
+    return {"exit": code, "verdict": report["verdict"], "checks": report["checks"]}
+
+
+def test_aqa_check_on_duckdb_reports_the_in_memory_numbers(table_paths, tmp_path):
+    in_memory = _check_results(table_paths["parquet"], "pandas", tmp_path)
+    reduced = _check_results(table_paths["parquet"], "duckdb", tmp_path)
+    assert reduced == in_memory
+
+
+def test_aqa_check_auto_reduces_with_duckdb_when_the_share_of_memory_is_exceeded(table_paths, tmp_path):
+    in_memory = _check_results(table_paths["csv"], "pandas", tmp_path)
+    automatic = _check_results(table_paths["csv"], "auto", tmp_path, "--memory-share", "1e-9")
+    assert automatic == in_memory
+
+
+def test_duckdb_cohen_kappa_names_an_annotator_without_ratings(duckdb_sets):
+    with pytest.raises(MetricInputError, match="annotator b=.nobody. has no rating"):
+        duckdb_sets["parquet"].cohen_kappa("sentiment", "ann0", "nobody")

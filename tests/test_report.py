@@ -123,3 +123,35 @@ def test_an_export_without_texts_says_so_instead_of_diversity_figures():
     report = build_report(project({"intent": (60, 0.9)}, text_template=None), Config())
     assert "no item texts" in report.section("diversity").html
     assert "checks" not in [s.key for s in report.sections]  # no check run given: no verdicts section
+
+
+HOSTILE_IDS = {"ann": "<script>alert(1)</script>", "bea": "<img src=x onerror=alert(1)>", "cal": "c|l & \"co\""}
+
+
+@pytest.fixture(scope="module")
+def hostile_report():
+    base = project({"intent": (80, 0.85)}, text_template="<img src=x onerror=alert(1)> {item_id}")
+    annotations = base.annotations.assign(annotator_id=base.annotations["annotator_id"].astype(str).replace(HOSTILE_IDS))
+    hostile = type(base)(annotations=annotations, items=base.items, gold=base.gold, questions=base.questions,
+                         load_report=base.load_report)
+    return build_report(hostile, Config(), measurements=Measurements(hostile))
+
+
+def test_annotator_ids_and_texts_with_markup_are_inert_in_tables_and_figures(hostile_report):
+    document = hostile_report.to_html().replace(get_plotlyjs(), "")
+    for markup in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
+        assert markup not in document
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document  # the table cell shows the id as text
+    # in the figures' data the ids are entity-escaped, which plotly shows as text, not markup
+    assert '"x":["&lt;img src=x onerror=alert(1)&gt;"' in document
+
+
+def test_markdown_escapes_pipes_in_annotator_ids(hostile_report):
+    markdown = hostile_report.to_markdown()
+    assert "c\\|l &amp; \"co\"" in markdown and "| c|l" not in markdown
+
+
+def test_plot_text_escapes_markup_plotly_would_render():
+    from qa.report import plot_text
+
+    assert plot_text("<b>ann</b> & <a href='https://x'>") == "&lt;b&gt;ann&lt;/b&gt; &amp; &lt;a href='https://x'&gt;"

@@ -17,6 +17,7 @@ from qa import ci_outputs
 from qa.checks import CheckRun, run_checks
 from qa.commands._common import parse_column_map
 from qa.config import GATE_ON, INCONCLUSIVE_POLICIES, Config, apply_overrides, load_config
+from qa.engines.measurements import open_for_check
 from qa.errors import ConfigError, InputError
 from qa.measurements import Measurements
 from qa.schema import AnnotationSet
@@ -37,6 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gate.add_argument("--ci-level", type=float, metavar="P", help="confidence level of the intervals (default 0.95)")
     gate.add_argument("--n-boot", type=int, metavar="B", help="bootstrap replicates (default 1000)")
     gate.add_argument("--seed", type=int, help="bootstrap seed (default 0)")
+    engine = parser.add_argument_group("engine (tables too large to load: docs/engines.md)")
+    engine.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb", "spark"),
+        default="auto",
+        help="where the reductions run (default auto: duckdb for a Parquet/CSV table too large to load)",
+    )
+    engine.add_argument(
+        "--memory-share", type=float, metavar="F", help="auto: use duckdb when the loaded table would exceed this share of RAM (default 0.25)"
+    )
     out = parser.add_argument_group("outputs")
     out.add_argument("--json", metavar="PATH", help="write the results as JSON")
     out.add_argument("--junit", metavar="PATH", help="write JUnit XML (one testsuite per check family)")
@@ -111,9 +122,10 @@ def measurements_for(annotations: AnnotationSet, config: Config) -> Measurements
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    annotations = load_source(config)
+    opened = open_for_check(config, getattr(args, "engine", "pandas"), memory_share=getattr(args, "memory_share", None))
+    annotations, measurements = opened if opened else (load_source(config), None)
     check_run = run_checks(
-        annotations, config, measurements_for(annotations, config), source=str(config.source_path())
+        annotations, config, measurements or measurements_for(annotations, config), source=str(config.source_path())
     )
     print(ci_outputs.summary_line(check_run) if args.quiet else ci_outputs.terminal_table(check_run))
     write_outputs(check_run, args)

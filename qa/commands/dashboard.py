@@ -17,6 +17,9 @@ from pathlib import Path
 from qa.errors import InputError
 
 DEFAULT_ADDRESS = "127.0.0.1"
+#: Largest upload the browser accepts, in MB (Streamlit's ``server.maxUploadSize``); the app
+#: refuses a larger file with a message. ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE`` overrides it.
+MAX_UPLOAD_MB = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +48,8 @@ def streamlit_command(args: argparse.Namespace, environ: dict[str, str] | None =
         command += ["--server.port", str(args.port)]
     if "STREAMLIT_BROWSER_GATHER_USAGE_STATS" not in environ:
         command += ["--browser.gatherUsageStats", "false"]
+    if "STREAMLIT_SERVER_MAX_UPLOAD_SIZE" not in environ:
+        command += ["--server.maxUploadSize", str(MAX_UPLOAD_MB)]
     if "STREAMLIT_SERVER_HEADLESS" not in environ:
         command += ["--server.headless", "true"]
     app_arguments = []

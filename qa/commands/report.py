@@ -30,8 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="html (self-contained, offline) or md (Markdown); default: from the output suffix, else html",
     )
     parser.add_argument("--title", help="the report's title")
-    parser.add_argument("--top", type=int, default=DEFAULT_TOP_DISPUTES, metavar="N", help="disputed items shown per question")
+    parser.add_argument("--top", type=_positive_int, default=DEFAULT_TOP_DISPUTES, metavar="N", help="disputed items shown per question")
     parser.add_argument("--no-checks", action="store_true", help="leave the check verdicts out")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
 
 
 def output_format(args: argparse.Namespace) -> str:

@@ -60,6 +60,10 @@ WINDOW_COLUMNS = {"batch": "batch", "annotator": "annotator", "annotator_id": "a
 """``by`` of :func:`metrics.label_drift` -> the reduced column holding the window."""
 
 
+CANONICAL_COLUMNS = ("item_id", "annotator_id", "label", "question", "created_at", "batch", "annotator_kind", "is_gold")
+"""The long-table columns an engine reads (the rest of the table is ignored)."""
+
+
 class EngineUnsupportedError(MetricInputError):
     """The engines do not compute this (a multi-label or span question, a breakdown)."""
 
@@ -100,8 +104,8 @@ class Backend(Protocol):
     def window_counts(self, question: str, by: str) -> pd.DataFrame:
         """``window, code, n`` over human rows (``window`` NULL: rows without one)."""
 
-    def first_rows(self, column: str) -> pd.DataFrame:
-        """``value, first_row`` of a raw column (for the loader's category order)."""
+    def raw_column(self, canonical: str) -> str | None:
+        """The source's column holding a canonical column (after ``column_map``), or None."""
 
     def close(self) -> None: ...
 
@@ -181,11 +185,13 @@ class ReducedAnnotationSet:
     questions : one row per question: ``question``, ``kind``, ``categories`` (always empty: a long
         table declares none), ``level`` (the same table as ``AnnotationSet.questions``).
     load_report : :class:`EngineLoadReport`.
+    columns : the canonical columns the table has (``batch``, ``created_at``, ...).
     """
 
     def __init__(self, backend: Backend, *, question: str | None = None) -> None:
         self._backend = backend
         self.engine = backend.name
+        self.columns = frozenset(c for c in CANONICAL_COLUMNS if backend.raw_column(c))
         self._reductions: dict[str, QuestionReduction] = {}
         self._codes: dict[str, np.ndarray] = {}
         inventory = backend.inventory()
@@ -271,6 +277,9 @@ class ReducedAnnotationSet:
         reduction = self.reduce(question)
         a, b = self._two_annotators(reduction, a, b)
         pairs, n_a, n_b = self._backend.pair_counts(question, str(a), str(b))
+        for role, name, count in (("a", a, n_a), ("b", b, n_b)):
+            if count == 0:
+                raise MetricInputError(f"annotator {role}={name!r} has no rating of question {question!r}")
         values = label_values(reduction.values, categories=categories, level=level)
         position = self._positions(question, values)
         table = np.zeros((len(values), len(values)), dtype=np.int64)
@@ -368,7 +377,7 @@ class ReducedAnnotationSet:
         values = parsed[codes]
         present = np.fromiter((not is_missing_label(v) for v in values), dtype=bool, count=len(values))
         names = question.astype(str).to_numpy()
-        self._question_order = self._category_order(inventory["question"], inventory["first_row"], names)
+        self._question_order = self._category_order("question", inventory["question"], names)
         mapping = pd.DataFrame({"question": inventory["question"], "label": inventory["label"], "q": names,
                                 "value": values})[present]
         mapping = mapping.drop_duplicates(["question", "label"])
@@ -380,13 +389,15 @@ class ReducedAnnotationSet:
             mapping.loc[group.index, "code"] = [lookup[_value_key(v)] for v in group["value"]]
         return mapping[["question", "label", "q", "code"]].reset_index(drop=True)
 
-    def _category_order(self, raw: pd.Series, first_row: pd.Series, names: np.ndarray) -> list[str]:
-        """The loader's category order of a raw column: first appearance for Parquet text (read
-        as dictionaries), sorted values otherwise (sorted text for CSV)."""
-        frame = pd.DataFrame({"raw": raw.to_numpy(object), "first": first_row.to_numpy(), "name": names})
-        frame = frame.groupby("name", sort=False).agg(raw=("raw", "first"), first=("first", "min")).reset_index()
-        if self._backend.source_kind == "parquet" and all(isinstance(v, str) for v in frame["raw"]):
-            return frame.sort_values("first")["name"].tolist()
+    def _category_order(self, canonical: str, raw: pd.Series, names: np.ndarray) -> list[str]:
+        """The loader's category order of the raw values of a column: the order of the Parquet
+        dictionaries for Parquet text (as ``pyarrow`` reads them), numbers numerically, sorted
+        text otherwise (``read_csv(dtype="category")``)."""
+        frame = pd.DataFrame({"raw": raw.to_numpy(object), "name": names}).drop_duplicates("name")
+        column = self._backend.raw_column(canonical)
+        if self._backend.source_kind == "parquet" and column and all(isinstance(v, str) for v in frame["raw"]):
+            order = {value: rank for rank, value in enumerate(parquet_category_order(self._backend.source, column))}
+            return frame.assign(rank=frame["raw"].map(order)).sort_values("rank", kind="stable")["name"].tolist()
         if all(isinstance(v, (int, float, np.integer, np.floating)) for v in frame["raw"]):
             return frame.sort_values("raw")["name"].tolist()
         return sorted(frame["name"])
@@ -450,9 +461,9 @@ class ReducedAnnotationSet:
             names = [str(w) for w in distinct]
             ranks = [ANNOTATOR_KINDS.index(n) if n in ANNOTATOR_KINDS else len(ANNOTATOR_KINDS) for n in names]
         else:
-            first = self._backend.first_rows(column).set_index("value")["first_row"]
             names = [_id_string(w) for w in distinct]
-            order = self._category_order(pd.Series(distinct, dtype=object), first.reindex(distinct), np.asarray(names, dtype=object))
+            canonical = {"batch": "batch", "annotator": "annotator_id"}[column]
+            order = self._category_order(canonical, pd.Series(distinct, dtype=object), np.asarray(names, dtype=object))
             ranks = [order.index(n) for n in names]
         return pd.DataFrame({"name": names, "rank": ranks}, index=pd.Index(distinct, dtype=object))
 
@@ -466,6 +477,25 @@ class ReducedAnnotationSet:
         if a is None or b is None or a == b:
             raise MetricInputError(f"expected two different annotators a and b, got a={a!r}, b={b!r}")
         return a, b
+
+
+def parquet_category_order(path: str, column: str) -> list:
+    """The categories ``pyarrow`` gives a Parquet text column read as dictionaries (the loader's
+    read): each row group's dictionary in order, new values appended. Reads one row group of one
+    column at a time."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path, read_dictionary=[column])
+    seen: dict = {}
+    for group in range(parquet.num_row_groups):
+        chunk = parquet.read_row_group(group, columns=[column]).column(0)
+        for piece in chunk.chunks:
+            values = piece.dictionary if pa.types.is_dictionary(piece.type) else pc.unique(piece)
+            for value in values.to_pylist():  # distinct values only: a handful per row group
+                seen.setdefault(value, None)
+    return [value for value in seen if value is not None]
 
 
 def _value_key(value: Any) -> Any:

@@ -21,6 +21,7 @@ OVER ()`` of the CSV scan, which DuckDB streams in file order.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,6 +69,8 @@ class DuckDBBackend:
 
         self.source = str(path)
         self._workdir = Path(tempfile.mkdtemp(prefix="aqa-duckdb-", dir=temp_directory))
+        # the database and spill files go even when the caller never calls close()
+        atexit.register(shutil.rmtree, self._workdir, True)
         self._con = duckdb.connect(str(self._workdir / "reduce.duckdb"))
         for statement in (
             f"SET memory_limit = '{memory_limit}'",
@@ -93,7 +96,7 @@ class DuckDBBackend:
             )
         self._con.execute(f"CREATE VIEW raw AS {scan}")
         types = dict(self._con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
-        columns = _resolve_columns(types, column_map, self.source)
+        columns = self._columns = _resolve_columns(types, column_map, self.source)
         self.has_columns = frozenset(
             name for name, canonical in (("batch", "batch"), ("kind", "annotator_kind"), ("annotator", "annotator_id"))
             if canonical in columns
@@ -208,8 +211,8 @@ class DuckDBBackend:
         return self._df(f"SELECT {window} AS window, code, count(*) AS n FROM kept WHERE q = ? AND human GROUP BY ALL",
                         [question])
 
-    def first_rows(self, column: str) -> pd.DataFrame:
-        return self._df(f"SELECT {column} AS value, min(row) AS first_row FROM src GROUP BY ALL")
+    def raw_column(self, canonical: str) -> str | None:
+        return self._columns.get(canonical)
 
     def close(self) -> None:
         try:

@@ -102,7 +102,7 @@ class SparkBackend:
     def _define_source(self, frame: Any, column_map: dict[str, str], question: str | None) -> Any:
         F = self._F
         types = dict(frame.dtypes)
-        columns = _resolve_columns(types, column_map, self.source)
+        columns = self._columns = _resolve_columns(types, column_map, self.source)
         self.has_columns = frozenset(
             name for name, canonical in (("batch", "batch"), ("kind", "annotator_kind"), ("annotator", "annotator_id"))
             if canonical in columns
@@ -185,9 +185,11 @@ class SparkBackend:
         return frame.astype({"human": bool})
 
     def annotators(self, question: str, limit: int) -> tuple[int, list[Any]]:
-        rows = self._human(question).select("annotator").distinct()
-        count = rows.count()
-        return int(count), [r[0] for r in rows.limit(limit).collect()]
+        F = self._F
+        row = self._human(question).agg(
+            F.countDistinct("annotator").alias("n"), F.slice(F.collect_set("annotator"), 1, limit).alias("names")
+        ).collect()[0]
+        return int(row["n"]), list(row["names"] or [])
 
     def item_patterns(self, question: str, n_codes: int, bits: int | None) -> tuple[pd.DataFrame, int]:
         F = self._F
@@ -195,12 +197,18 @@ class SparkBackend:
             F.sum(F.expr(f"shiftleft(CAST(1 AS BIGINT), code * {int(bits)})")) if bits
             else F.sort_array(F.collect_list("code"))
         )
+        from pyspark import StorageLevel
+
         items = self._human(question).groupBy("item").agg(F.count(F.lit(1)).alias("m"), key.alias("key"))
-        patterns = _to_pandas(items.groupBy("key").agg(F.count(F.lit(1)).alias("n_items")))
-        pairable_items = items.where(F.col("m") >= 2).select("item")
-        pairable = (
-            self._human(question).join(pairable_items, "item", "left_semi").select("annotator").distinct().count()
-        )
+        items = items.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            patterns = _to_pandas(items.groupBy("key").agg(F.count(F.lit(1)).alias("n_items")))
+            pairable_items = items.where(F.col("m") >= 2).select("item")
+            pairable = self._human(question).join(pairable_items, "item", "left_semi").agg(
+                F.countDistinct("annotator")
+            ).collect()[0][0]
+        finally:
+            items.unpersist()
         return patterns.rename(columns={"key": "key" if bits else "codes"}), int(pairable)
 
     def pair_counts(self, question: str, a: str, b: str) -> tuple[pd.DataFrame, int, int]:
@@ -226,9 +234,8 @@ class SparkBackend:
         grouped = self._human(question).groupBy(window.alias("window"), "code").agg(F.count(F.lit(1)).alias("n"))
         return _to_pandas(grouped)
 
-    def first_rows(self, column: str) -> pd.DataFrame:
-        F = self._F
-        return _to_pandas(self._src.groupBy(F.col(column).alias("value")).agg(F.min("row").alias("first_row")))
+    def raw_column(self, canonical: str) -> str | None:
+        return self._columns.get(canonical)
 
     def close(self) -> None:
         for frame in self._cached:
@@ -255,7 +262,7 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
     """A small reduced table on the driver (pyspark warns about pandas 3; the tables here are
     plain numbers and strings, which it converts correctly)."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        warnings.simplefilter("ignore")  # pyspark's pandas-3 FutureWarning and Pandas4Warning
         return frame.toPandas()
 
 

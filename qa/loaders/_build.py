@@ -217,7 +217,7 @@ class AnnotationSetBuilder:
         key = ["item_id", "annotator_id", "question"]
         frame = block.frame
         row_key = _row_keys(frame, key)
-        if not row_key.duplicated().any():
+        if not _has_repeats(row_key.to_numpy()):
             return block
         order = pd.to_datetime(frame["created_at"], utc=True, errors="coerce") if "created_at" in frame else None
         sorter = pd.DataFrame({"order": order if order is not None else pd.NaT, "position": np.arange(len(frame))})
@@ -340,6 +340,18 @@ def _row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     for code, size in zip(codes, sizes, strict=True):
         key = key * size + code
     return pd.Series(key)
+
+
+def _has_repeats(keys: np.ndarray) -> bool:
+    """Whether any non-negative integer key occurs twice (a sort, not a hash table per row).
+
+    >>> _has_repeats(np.array([3, 1, 2])), _has_repeats(np.array([3, 1, 3]))
+    (False, True)
+    """
+    if len(keys) < 2:
+        return False
+    ordered = np.sort(keys, kind="stable")
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _concat_blocks(blocks: list[_Block]) -> _Block:

@@ -78,6 +78,9 @@ SCALAR_COLUMNS = ("item_id", "annotator_id", "question", "created_at", "lead_tim
 _PLAIN_INFERRED = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty", "decimal",
                              "datetime", "datetime64", "date", "timedelta", "timedelta64", "bytes"})
 _JSON_KEY = '"{}"\\s*:'
+# Lines with more brackets than this are read by Python's json (which stops at its recursion
+# limit with an error) instead of pyarrow's reader (which overflows the C stack near 20,000).
+ARROW_JSON_MAX_BRACKETS = 5_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,11 +235,8 @@ def _read_delimited(path: Path, column_map: dict[str, str]) -> tuple[pd.DataFram
         header_line = handle.readline()
     delimiter = delimiter_of(header_line)
     _check_header(_header_fields(header_line), column_map, path)
-    frame = read_delimited_text(path, delimiter)
-    # every column as a categorical of the text as written: "007" stays "007", not 7
-    for column in frame.columns:
-        frame[column] = frame[column].astype("category")
-    return frame, 2
+    # text as written ("007" stays "007", not 7); ids and labels are factorized once, later
+    return read_delimited_text(path, delimiter), 2
 
 
 def read_delimited_text(path: Path, delimiter: str = ",") -> pd.DataFrame:
@@ -312,7 +312,7 @@ def _read_jsonl(path: Path, column_map: dict[str, str]) -> tuple[pd.DataFrame, i
     import pyarrow as pa
     import pyarrow.json as pj
 
-    if _has_blank_lines(path):
+    if _has_blank_lines(path) or _max_brackets_per_line(path) > ARROW_JSON_MAX_BRACKETS:
         return _read_jsonl_records(path), 1
     try:
         table = pj.read_json(path)
@@ -329,6 +329,27 @@ def _has_blank_lines(path: Path) -> bool:
                 return True
             previous = chunk
     return False
+
+
+def _max_brackets_per_line(path: Path) -> int:
+    """The most ``[`` / ``{`` on one line: a bound on the line's JSON nesting depth, read with numpy
+    (pyarrow's JSON reader crashes the process on nesting some ten thousand levels deep)."""
+    most, carried = 0, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            raw = np.frombuffer(chunk, dtype=np.uint8)
+            opened = np.cumsum((raw == ord("[")) | (raw == ord("{")), dtype=np.int64)
+            ends = np.flatnonzero(raw == ord("\n"))
+            at_ends = np.concatenate(([0], opened[ends]))
+            per_line = np.diff(at_ends)
+            if len(ends):
+                per_line[0] += carried
+                most = max(most, int(per_line.max()))
+                carried = int(opened[-1] - opened[ends[-1]])
+            else:
+                carried += int(opened[-1]) if len(opened) else 0
+            most = max(most, carried)
+    return most
 
 
 def _read_jsonl_records(path: Path) -> pd.DataFrame:
@@ -716,9 +737,11 @@ def parse_timestamps(column: pd.Series, records: np.ndarray, path: Path, field: 
     """UTC timestamps from ISO 8601 text, MTurk's ``Mon Mar 02 08:11:00 PST 2026``, Unix seconds
     or datetimes (naive ones are taken as UTC); each distinct value is parsed once.
 
-    >>> parse_timestamps(pd.Series(["2026-03-02T11:00:00+02:00", "1772442000"]), np.array([2, 3]),
-    ...                  Path("t.csv"), "created_at").tolist()
-    [Timestamp('2026-03-02 09:00:00+0000', tz='UTC'), Timestamp('2026-03-02 09:00:00+0000', tz='UTC')]
+    >>> rows = np.array([2, 3])
+    >>> parse_timestamps(pd.Series(["2026-03-02T11:00:00+02:00", None]), rows, Path("t.csv"), "created_at").tolist()
+    [Timestamp('2026-03-02 09:00:00+0000', tz='UTC'), NaT]
+    >>> parse_timestamps(pd.Series(["1772442000", "1772442060"]), rows, Path("t.csv"), "created_at").tolist()
+    [Timestamp('2026-03-02 09:00:00+0000', tz='UTC'), Timestamp('2026-03-02 09:01:00+0000', tz='UTC')]
     """
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         column = column.reset_index(drop=True)

@@ -46,8 +46,8 @@ if len(report.skipped):
 
 st.subheader("Go to")
 links = st.columns(5)
-links[0].page_link("pages/disputes.py", label="Disputed items", icon=":material/gavel:")
-links[1].page_link("pages/annotators.py", label="Annotators", icon=":material/group:")
-links[2].page_link("pages/labels.py", label="Labels", icon=":material/label:")
-links[3].page_link("pages/coverage.py", label="Coverage", icon=":material/grid_on:")
-links[4].page_link("pages/checks.py", label="Checks", icon=":material/rule:")
+links[0].page_link("views/disputes.py", label="Disputed items", icon=":material/gavel:")
+links[1].page_link("views/annotators.py", label="Annotators", icon=":material/group:")
+links[2].page_link("views/labels.py", label="Labels", icon=":material/label:")
+links[3].page_link("views/coverage.py", label="Coverage", icon=":material/grid_on:")
+links[4].page_link("views/checks.py", label="Checks", icon=":material/rule:")

@@ -44,6 +44,7 @@ HASH_FEATURES = 2**20
 FIT_SAMPLE = 5_000  # texts the TF-IDF weights and the SVD are fitted on; the rest are projected
 MAX_SVD_FEATURES = 50_000  # most frequent hashed n-grams of the fit sample kept for the SVD
 CLUSTER_FIT_SAMPLE = 5_000  # rows k-means is fitted on
+PREFILTER_DIMS = 32  # coordinates of the cheap cosine bound in the neighbour scan
 NEIGHBOURS_KEPT = 10  # near pairs kept per text (the groups stay connected through them)
 BLOCK_CELLS = 4_000_000  # similarity cells per block (16 MB of float32)
 
@@ -361,24 +362,30 @@ def near_pairs(queries: np.ndarray, base: np.ndarray, threshold: float = NEAR_DU
 
 
 def _scan_cell(queries, base, askers, members, threshold, same_set, neighbours) -> list[pd.DataFrame]:
+    """Pairs of one cell, block by block. A cheap bound on the first ``PREFILTER_DIMS``
+    coordinates, :math:`x \\cdot y \\le x_h \\cdot y_h + \\|x_t\\|\\|y_t\\|` (Cauchy-Schwarz on the
+    tail), leaves few candidates; only those get the exact cosine."""
+    head = min(PREFILTER_DIMS, queries.shape[1])
+    members_head = base[members, :head]
+    members_tail = np.linalg.norm(base[members, head:], axis=1)
     frames = []
-    members_block = base[members]
     step = max(1, BLOCK_CELLS // max(1, members.size))
     for start in range(0, askers.size, step):  # blocks of queries, each a matrix product
         rows = askers[start:start + step]
-        similarity = queries[rows] @ members_block.T
+        bound = queries[rows, :head] @ members_head.T
+        bound += np.linalg.norm(queries[rows, head:], axis=1)[:, None] * members_tail[None, :]
+        hit_row, hit_col = np.nonzero(bound >= threshold - 1e-5)
+        query_rows, base_rows = rows[hit_row], members[hit_col]
         if same_set:
-            similarity[rows[:, None] == members[None, :]] = -1.0
-        if similarity.shape[1] > neighbours:
-            top = np.argpartition(-similarity, neighbours - 1, axis=1)[:, :neighbours]
-            top_similarity = np.take_along_axis(similarity, top, axis=1)
-        else:
-            top = np.broadcast_to(np.arange(similarity.shape[1]), similarity.shape)
-            top_similarity = similarity
-        hit_row, hit_col = np.nonzero(top_similarity >= threshold)
-        if hit_row.size:
-            frames.append(pd.DataFrame({"query": rows[hit_row], "base": members[top[hit_row, hit_col]],
-                                        "cosine": top_similarity[hit_row, hit_col]}))
+            distinct = query_rows != base_rows
+            query_rows, base_rows = query_rows[distinct], base_rows[distinct]
+        cosine = np.einsum("ij,ij->i", queries[query_rows], base[base_rows])
+        near = cosine >= threshold
+        if near.any():
+            block = pd.DataFrame({"query": query_rows[near], "base": base_rows[near], "cosine": cosine[near]})
+            if len(block) > neighbours * len(rows):  # keep memory bounded on very redundant corpora
+                block = block.sort_values(["query", "cosine"], ascending=[True, False]).groupby("query").head(neighbours)
+            frames.append(block)
     return frames
 
 

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from metrics.errors import MetricInputError
 from qa.config import (
     HIGHER_IS_BETTER,
     METRICS,
     CheckSpec,
     Config,
 )
-from metrics.errors import MetricInputError
 from qa.errors import ConfigError
 from qa.measurements import Measurements, MetricUnavailable
 from qa.schema import AnnotationSet

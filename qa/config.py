@@ -509,7 +509,13 @@ def _override_check(
 
 def find_config(start: Path | None = None) -> Path | None:
     """The nearest ``aqa.toml``, or ``pyproject.toml`` with a ``[tool.aqa]`` table, from ``start``
-    (default: the current directory) upward; None when there is none."""
+    (default: the current directory) upward; None when there is none.
+
+    Raises
+    ------
+    ConfigError : a pyproject.toml on the way mentions ``tool.aqa`` but cannot be read as TOML
+        (it is not passed over: that would silently fall back to another configuration).
+    """
     directory = (start or Path.cwd()).resolve()
     for folder in (directory, *directory.parents):
         candidate = folder / CONFIG_FILENAME
@@ -746,7 +752,15 @@ def _read_table(path: Path) -> dict[str, Any]:
         if tool_table is None:
             raise ConfigError(f"{path}: no [tool.aqa] table")
         return tool_table
-    return tool_table if tool_table is not None else document
+    if tool_table is not None:
+        outside = [key for key in document if key != "tool"]
+        if outside:  # keys beside [tool.aqa] in an aqa.toml would be silently ignored
+            raise ConfigError(
+                f"{path}: {outside[0]}: outside the [tool.aqa] table; in aqa.toml put every key either "
+                "at the top level or under [tool.aqa], not both"
+            )
+        return tool_table
+    return document
 
 
 def _has_tool_aqa(path: Path) -> bool:

@@ -247,12 +247,12 @@ class DashboardData:
         ``annotator_id``, ``batch``, ``label`` (as text); the table the filters run on."""
         def compute() -> pd.DataFrame:
             ratings = self.ratings(question)
-            disputed = set(self.disputes(question)["item_id"])
-            rows = ratings[ratings["item_id"].astype(str).isin(disputed)]
+            disputed = self.disputes(question)["item_id"].to_numpy(dtype=object)
+            rows = ratings[ratings["item_id"].isin(disputed)]  # on the categorical codes
             return pd.DataFrame({
-                "item_id": rows["item_id"].astype(str).to_numpy(dtype=object),
-                "annotator_id": rows["annotator_id"].astype(str).to_numpy(dtype=object),
-                "batch": rows["batch"].astype(object).where(rows["batch"].notna(), "").astype(str).to_numpy(dtype=object),
+                "item_id": _as_text(rows["item_id"]),
+                "annotator_id": _as_text(rows["annotator_id"]),
+                "batch": _as_text(rows["batch"]),
                 "label": format_labels(rows["label"]),
             })
 
@@ -339,9 +339,9 @@ class DashboardData:
 
     def _observed_labels(self, question: str) -> list[Any]:
         def compute() -> list[Any]:
-            labels = self.ratings(question)["label"]
-            values = pd.unique(labels[labels.map(lambda v: isinstance(v, (str, int, float)))])
-            return sorted(values.tolist(), key=lambda v: (isinstance(v, str), v))
+            distinct = pd.unique(self.ratings(question)["label"].to_numpy(dtype=object))
+            values = [v for v in distinct if isinstance(v, (str, int, float)) and not _missing(v)]
+            return sorted(values, key=lambda v: (isinstance(v, str), v))
 
         return self._cached(("observed_labels", question), compute)
 
@@ -604,6 +604,15 @@ def with_decisions(disputes: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFr
     who = latest["decided_by"].astype(str).reindex(disputes["item_id"])
     return disputes.assign(final_label=final.fillna("").to_numpy(dtype=object),
                            decided_by=who.fillna("").to_numpy(dtype=object))
+
+
+def _as_text(column: pd.Series) -> np.ndarray:
+    """A (categorical) id column as an object array of str, "" where missing; one string per
+    category, not per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.asarray([str(c) for c in column.cat.categories] + [""], dtype=object)
+        return names[column.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing ""
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def _gate_columns(results: pd.DataFrame, question: str) -> dict[str, Any]:

@@ -172,3 +172,13 @@ def test_bad_configs_and_flags_exit_2_with_one_line_and_no_traceback(sample_dir,
 def test_report_rejects_a_top_below_one(sample_dir, capsys):
     assert main(["report", str(sample_dir / "support_project.csv"), "--top", "0"]) == 2
     assert "--top: expected at least 1" in capsys.readouterr().err
+
+
+def test_a_source_in_the_config_that_does_not_exist_names_the_config_and_where_it_was_looked_for(tmp_path, capsys):
+    config = tmp_path / "sub" / "aqa.toml"
+    config.parent.mkdir()
+    config.write_text('source = "exports/missing.csv"\n')
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: source: {tmp_path / 'sub' / 'exports' / 'missing.csv'} does not exist" in err
+    assert "read from the configuration file's directory" in err

@@ -297,3 +297,9 @@ def test_a_pairable_items_check_follows_min_pairable_items_from_the_file_and_the
     assert apply_overrides(config, min_pairable_items=200).checks[0].fail == 200
     explicit = parse_config({"min_pairable_items": 120, "checks": [{"metric": "pairable_items", "fail": 80}]})
     assert apply_overrides(explicit, min_pairable_items=200).checks[0].fail == 80
+
+
+def test_keys_beside_a_tool_aqa_table_in_aqa_toml_are_an_error_not_ignored(tmp_path):
+    path = write(tmp_path / "aqa.toml", 'min_pairable_items = 100\n[tool.aqa]\nsource = "x.csv"\n')
+    with pytest.raises(ConfigError, match=r"min_pairable_items: outside the \[tool\.aqa\] table"):
+        load_config(path)

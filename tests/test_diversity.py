@@ -68,8 +68,8 @@ def test_distinct_n_and_compression_known_values():
 
 def test_near_pairs_equal_brute_force():
     rng = np.random.default_rng(1)
-    centres = rng.standard_normal((20, 16))
-    points = centres[rng.integers(0, 20, 600)] + 0.15 * rng.standard_normal((600, 16))
+    centres = rng.standard_normal((20, 64))  # wider than the 32-dim prefilter
+    points = centres[rng.integers(0, 20, 600)] + 0.08 * rng.standard_normal((600, 64))
     points = (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
     threshold = 0.97
     found = near_pairs(points, points, threshold, same_set=True, neighbours=600)

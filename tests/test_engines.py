@@ -204,6 +204,11 @@ def test_duckdb_weighted_cohen_kappa_equals_in_memory(in_memory, duckdb_sets):
     assert_same_result(expected, actual)
 
 
+def test_duckdb_cohen_kappa_names_an_annotator_without_ratings(duckdb_sets):
+    with pytest.raises(MetricInputError, match="annotator b=.nobody. has no rating"):
+        duckdb_sets["parquet"].cohen_kappa("sentiment", "ann0", "nobody")
+
+
 # ---------------------------------------------------------------------------------------------
 # Balance and drift
 # ---------------------------------------------------------------------------------------------
@@ -334,6 +339,14 @@ def test_aqa_check_auto_reduces_with_duckdb_when_the_share_of_memory_is_exceeded
     assert automatic == in_memory
 
 
-def test_duckdb_cohen_kappa_names_an_annotator_without_ratings(duckdb_sets):
-    with pytest.raises(MetricInputError, match="annotator b=.nobody. has no rating"):
-        duckdb_sets["parquet"].cohen_kappa("sentiment", "ann0", "nobody")
+def test_duckdb_refuses_json_lines_with_a_clear_error(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"item_id": "a", "annotator_id": "x", "label": "yes"}\n')
+    with pytest.raises(qa.InputError, match="JSON exports are loaded in memory"):
+        qa.load(path, engine="duckdb")
+
+
+def test_auto_engine_loads_json_lines_in_memory_whatever_their_size(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"item_id": "a", "annotator_id": "x", "label": "yes"}\n')
+    assert choose_engine(path, "auto", share=1e-9) == "pandas"

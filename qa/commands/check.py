@@ -98,6 +98,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config = config.with_(column_map={**config.column_map, **parse_column_map(args.map)})
     if args.question:
         config = config.with_(question=args.question)
+    source = config.source_path()
+    if args.source is None and config.path is not None and source is not None and not source.exists():
+        raise ConfigError(
+            f"{config.path}: source: {source} does not exist (a relative source is read from the "
+            "configuration file's directory)"
+        )
     return config
 
 

@@ -50,6 +50,8 @@ def streamlit_command(args: argparse.Namespace, environ: dict[str, str] | None =
         command += ["--browser.gatherUsageStats", "false"]
     if "STREAMLIT_SERVER_MAX_UPLOAD_SIZE" not in environ:
         command += ["--server.maxUploadSize", str(MAX_UPLOAD_MB)]
+    if "STREAMLIT_CLIENT_TOOLBAR_MODE" not in environ:
+        command += ["--client.toolbarMode", "minimal"]  # no "Deploy" button on annotation data
     if "STREAMLIT_SERVER_HEADLESS" not in environ:
         command += ["--server.headless", "true"]
     app_arguments = []

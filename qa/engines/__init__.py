@@ -43,7 +43,8 @@ table holds categorical codes plus one object per distinct label)."""
 def choose_engine(path: str | Path, engine: str = "auto", *, share: float = AUTO_MEMORY_SHARE) -> str:
     """The engine ``engine`` names, with ``auto`` resolved for ``path``: ``duckdb`` for a
     Parquet or CSV file whose loaded size (file size x ``AUTO_EXPANSION``) would exceed ``share``
-    of the machine's memory, else ``pandas``.
+    of the machine's memory, else ``pandas`` (also for JSON lines and tool exports, which the
+    engines do not read).
 
     >>> choose_engine("any.parquet", "spark")
     'spark'
@@ -52,7 +53,26 @@ def choose_engine(path: str | Path, engine: str = "auto", *, share: float = AUTO
         raise ValueError(f"engine {engine!r} is not one of {ENGINES}")
     if engine != "auto":
         return engine
+    if not _is_long_table(Path(path)):
+        return "pandas"
     return memory_share_engine(path, share=share, expansion=AUTO_EXPANSION)
+
+
+def _is_long_table(path: Path) -> bool:
+    """A Parquet, CSV or TSV long table (the only exports the engines read)."""
+    from qa.load import detect_format
+
+    if not path.is_file():
+        return False
+    try:
+        return detect_format(path) == "long" and not _first_text(path).lstrip().startswith("{")
+    except Exception:  # undetectable: the in-memory loader reports it with its own message
+        return False
+
+
+def _first_text(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(64).decode("utf-8", errors="replace")
 
 
 def open_engine(

@@ -235,6 +235,12 @@ def _source_kind(path: Path) -> str:
         raise InputError(f"cannot read: {err.strerror}", path=path) from None
     if head == b"PAR1":
         return "parquet"
+    if _first_line(path).lstrip("\ufeff \t").startswith(("{", "[")):
+        raise InputError(
+            "the DuckDB engine reads Parquet and CSV/TSV long tables; JSON exports are loaded in memory "
+            "(engine='pandas') or converted first (aqa convert EXPORT table.parquet)",
+            path=path,
+        )
     return "csv"
 
 

@@ -92,18 +92,9 @@ def engine_for_source(source: str | Path | None, engine: str, *, fmt: str | None
                       memory_share: float | None = None) -> str:
     """The engine ``aqa check`` uses: ``engine`` itself, or for ``auto`` DuckDB when ``source``
     is a long table (Parquet or CSV) whose loaded size would exceed ``memory_share`` of RAM."""
-    if engine != "auto":
-        return engine
-    if source is None or not Path(source).is_file() or (fmt is not None and fmt.strip().lower() != "long"):
+    if engine == "auto" and (source is None or (fmt is not None and fmt.strip().lower() != "long")):
         return "pandas"
-    from qa.load import detect_format
-
-    try:
-        if detect_format(Path(source)) != "long":
-            return "pandas"
-    except Exception:  # undetectable: the pandas loader reports it with its own message
-        return "pandas"
-    return choose_engine(source, "auto", share=AUTO_MEMORY_SHARE if memory_share is None else memory_share)
+    return choose_engine(source, engine, share=AUTO_MEMORY_SHARE if memory_share is None else memory_share)
 
 
 def open_for_check(config: Any, engine: str, *, memory_share: float | None = None) -> tuple[Any, Measurements] | None:

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/aqa report --config sample_data/aqa.toml --output build/report.html
 	@echo
 	@echo "Report: build/report.html (opens offline). JUnit: build/junit.xml."
-	@echo "Dashboard: $(VENV)/bin/aqa dashboard sample_data/support_project.csv"
+	@echo "Dashboard: $(VENV)/bin/aqa dashboard sample_data/support_project.csv --config sample_data/aqa.toml"
 
 # Debian's chromium for the real-browser dashboard test (never a browser download). Where it
 # cannot be installed (not root, no apt), the browser tests skip and say why.
@@ -44,7 +44,7 @@ sample-data: $(STAMP)
 	$(PY) sample_data/generate.py
 
 dashboard: $(STAMP)
-	$(VENV)/bin/aqa dashboard sample_data/support_project.csv
+	$(VENV)/bin/aqa dashboard sample_data/support_project.csv --config sample_data/aqa.toml
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

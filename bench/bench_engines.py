@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -137,6 +138,7 @@ def child(engine: str, path: str, memory_limit: str) -> dict:
         "seconds": time.perf_counter() - started,
         "steps": steps,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load_average": os.getloadavg()[0],  # other work on the machine slows every step
         "alpha": [alpha.value, alpha.ci_low, alpha.ci_high, alpha.n_items, alpha.n_annotations, alpha.n_unpairable_items],
         "balance": [balance.imbalance_ratio, balance.normalized_entropy, [int(c) for c in balance.counts["count"]]],
         "drift": [drift.omnibus.statistic, float(drift.comparisons["tvd"].max()), drift.verdict],
@@ -178,6 +180,7 @@ def describe(rows: int, run: dict) -> str:
         return f"{run['engine']:>7} {rows:>12,} rows  FAILED: {run['error']}"
     steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run["steps"].items())
     return (f"{run['engine']:>7} {rows:>12,} rows  {run['seconds']:8.1f} s  peak RSS {run['peak_rss_mb']:7.0f} MB  "
+            f"load avg {run.get('load_average', float('nan')):4.1f}  "
             f"alpha {run['alpha'][0]:.6f} [{run['alpha'][1]:.6f}, {run['alpha'][2]:.6f}]  ({steps})")
 
 

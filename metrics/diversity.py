@@ -147,13 +147,12 @@ def _sample_positions(n: int, sample_size: int, seeds: int) -> list[np.ndarray]:
 
 def char_wb_counts(texts: list[str], ngram_range: tuple[int, int] = (3, 5),
                    n_features: int = HASH_FEATURES) -> csr_matrix:
-    """Hashed counts of the character n-grams inside word boundaries, vectorized with numpy.
+    """Hashed counts of the character n-grams inside word boundaries.
 
-    The n-grams of scikit-learn's ``analyzer="char_wb"``: each word padded with one space on
-    each side, n-grams taken inside the padded word (a padded word shorter than n gives no
-    n-gram of that length, where scikit-learn would emit the whole word once). n-grams are
-    hashed (FNV-style polynomial hash, mod ``n_features``); the whole corpus is one array of
-    code points, so there is no Python loop over texts or n-grams.
+    scikit-learn's ``HashingVectorizer(analyzer="char_wb")``: each word padded with one space on
+    each side, n-grams taken inside the padded word (a padded word shorter than n gives itself
+    once), lower-cased, hashed into ``n_features`` columns without sign flipping or normalisation, so the
+    counts feed :class:`~sklearn.feature_extraction.text.TfidfTransformer` as raw counts.
 
     Examples
     --------
@@ -161,27 +160,17 @@ def char_wb_counts(texts: list[str], ngram_range: tuple[int, int] = (3, 5),
     >>> counts.sum(axis=1).A1.astype(int).tolist()  # " ab " has 2 3-grams and 1 4-gram
     [3, 6]
     """
-    words = [" " + " ".join(str(t).split()).replace(" ", "  ") + " " for t in texts]
-    lengths = np.fromiter((len(w) + 1 for w in words), dtype=np.int64, count=len(words))
-    codes = np.frombuffer("\x00".join(words).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    document = np.repeat(np.arange(len(words)), lengths)[: len(codes)]
-    is_space = np.concatenate([[0], np.cumsum(codes == 32)])
-    is_break = np.concatenate([[0], np.cumsum(codes == 0)])
-    rows, columns = [], []
-    for n in range(ngram_range[0], ngram_range[1] + 1):  # three n-gram lengths
-        starts = np.arange(max(0, len(codes) - n + 1))
-        inner_space = is_space[starts + n - 1] - is_space[starts + 1]
-        crosses = is_break[starts + n] - is_break[starts]
-        starts = starts[(inner_space == 0) & (crosses == 0) & (codes[starts] != 0)]
-        hashed = np.full(starts.shape, np.uint64(1469598103934665603 + n))
-        for offset in range(n):
-            hashed = (hashed ^ codes[starts + offset]) * np.uint64(1099511628211)
-        rows.append(document[starts])
-        columns.append((hashed % np.uint64(n_features)).astype(np.int64))
-    rows_all, columns_all = np.concatenate(rows), np.concatenate(columns)
-    matrix = coo_matrix((np.ones(rows_all.size, dtype=np.float32), (rows_all, columns_all)),
-                        shape=(len(words), n_features))
-    return matrix.tocsr()
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=ngram_range,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    return vectorizer.transform([str(text) for text in texts]).tocsr()
 
 
 def embed_texts(texts: list[str] | pd.Series, dims: int = SVD_DIMS, *, seed: int = 0,

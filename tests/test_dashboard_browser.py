@@ -112,10 +112,14 @@ def browser_page(dashboard):
         browser.close()
 
 
+DEFAULT_PAGE = "overview"  # served at the app's root: /overview would be "page not found"
+
+
 def open_page(page, url: str, path: str):
-    page.goto(f"{url}/{path}")
+    page.goto(f"{url}/" if path == DEFAULT_PAGE else f"{url}/{path}")
     page.get_by_role("heading", name=PAGES[path], level=1).wait_for()
     wait_for_run(page)
+    assert page.get_by_text("Page not found").count() == 0, f"{path}: Streamlit said page not found"
     return page
 
 

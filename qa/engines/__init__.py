@@ -35,9 +35,10 @@ ENGINES = ("pandas", "duckdb", "spark", "auto")
 AUTO_MEMORY_SHARE = 0.25
 """``auto`` picks DuckDB when file size x :data:`AUTO_EXPANSION` exceeds this share of RAM."""
 
-AUTO_EXPANSION = 10.0
-"""In-memory bytes per file byte of a long table (Parquet compresses about 5-10x; the loaded
-table holds categorical codes plus one object per distinct label)."""
+AUTO_EXPANSION = 20.0
+"""Peak in-memory bytes of ``qa.load`` per file byte of a long table: 24x (5M rows, 47 MB
+Parquet, 1.1 GB peak) and 21x (20M rows, 188 MB, 3.9 GB), bench/results/engines.txt; CSV is
+larger on disk, so this overestimates it, erring towards DuckDB."""
 
 
 def choose_engine(path: str | Path, engine: str = "auto", *, share: float = AUTO_MEMORY_SHARE) -> str:

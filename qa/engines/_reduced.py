@@ -532,7 +532,7 @@ def _pattern_counts(raw: pd.DataFrame, packed: bool, bits: int, position: np.nda
     return counts
 
 
-def memory_share_engine(path: str | Path, *, share: float = 0.25, expansion: float = 10.0) -> str:
+def memory_share_engine(path: str | Path, *, share: float = 0.25, expansion: float = 20.0) -> str:
     """``duckdb`` when loading ``path`` in memory would take more than ``share`` of the RAM
     (file size x ``expansion``, the in-memory footprint of a Parquet or CSV long table), else
     ``pandas``. Used by ``engine="auto"``."""

@@ -137,6 +137,15 @@ class QuestionSpec:
             object.__setattr__(self, "level", DEFAULT_LEVEL[self.kind])
 
 
+def question_spec(questions: pd.DataFrame, name: str) -> QuestionSpec:
+    """The :class:`QuestionSpec` of question ``name`` in a questions table."""
+    rows = questions[questions["question"] == name]
+    if rows.empty:
+        raise KeyError(f"no question {name!r}; the questions are {[str(q) for q in questions['question']]}")
+    row = rows.iloc[0]
+    return QuestionSpec(str(row["question"]), str(row["kind"]), tuple(row["categories"]), str(row["level"]))
+
+
 @dataclass(frozen=True)
 class AnnotationSet:
     """A validated, canonical view of one annotation export (see the module docstring)."""
@@ -154,11 +163,7 @@ class AnnotationSet:
 
     def question(self, name: str) -> QuestionSpec:
         """The :class:`QuestionSpec` of question ``name``."""
-        rows = self.questions[self.questions["question"] == name]
-        if rows.empty:
-            raise KeyError(f"no question {name!r}; the questions are {self.question_names}")
-        row = rows.iloc[0]
-        return QuestionSpec(str(row["question"]), str(row["kind"]), tuple(row["categories"]), str(row["level"]))
+        return question_spec(self.questions, name)
 
     def for_question(self, name: str, *, humans_only: bool = True) -> pd.DataFrame:
         """Annotations of one question (by default human annotators only), ready for ``metrics``."""

@@ -16,7 +16,7 @@ the file, ``is_gold`` rows are gold answers, not annotations, and metrics read h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +45,7 @@ from qa.schema import (
     _id_string,
     infer_question_kind,
     is_missing_label,
+    question_spec,
     questions_table,
 )
 
@@ -62,6 +63,44 @@ WINDOW_COLUMNS = {"batch": "batch", "annotator": "annotator", "annotator_id": "a
 
 CANONICAL_COLUMNS = ("item_id", "annotator_id", "label", "question", "created_at", "batch", "annotator_kind", "is_gold")
 """The long-table columns an engine reads (the rest of the table is ignored)."""
+
+
+COLUMN_ALIASES = {"item": "item_id", "annotator": "annotator_id", "kind": "annotator_kind"}
+"""Short names a column map may use (the long-table loader's)."""
+
+
+def resolve_columns(
+    types: dict[str, str],
+    column_map: dict[str, str],
+    source: str,
+    *,
+    nested_label: Callable[[str], bool],
+) -> dict[str, str]:
+    """Canonical name -> the file's column, with the loader's aliases and messages.
+
+    ``types`` maps the file's columns to their engine type names; ``nested_label`` tells whether
+    a type is a list/struct/map (a multi-label or span answer, which the engines do not reduce).
+    """
+    mapped = {COLUMN_ALIASES.get(k, k): v for k, v in column_map.items()}
+    columns = {}
+    for name in CANONICAL_COLUMNS:
+        column = mapped.get(name, name)
+        if column in types:
+            columns[name] = column
+        elif name in mapped:
+            raise InputError(f"column_map maps {name} to {column!r}, but there is no such column", path=source, field=column)
+    for name in ("item_id", "annotator_id", "label"):
+        if name not in columns:
+            shown = ", ".join(c for c in types if c != "__row")
+            raise InputError(f"missing required column {name!r}; the columns are: {shown}", path=source, field=name)
+    label_type = types[columns["label"]]
+    if nested_label(label_type):
+        raise InputError(
+            f"the label column holds {label_type} values (multi-label or spans): the engines reduce "
+            "categorical and numeric questions only; load it with engine='pandas'",
+            path=source, field="label",
+        )
+    return columns
 
 
 class EngineUnsupportedError(MetricInputError):
@@ -217,11 +256,7 @@ class ReducedAnnotationSet:
 
     def question(self, name: str) -> QuestionSpec:
         """The :class:`~qa.schema.QuestionSpec` of question ``name``."""
-        rows = self.questions[self.questions["question"] == name]
-        if rows.empty:
-            raise KeyError(f"no question {name!r}; the questions are {self.question_names}")
-        row = rows.iloc[0]
-        return QuestionSpec(str(row["question"]), str(row["kind"]), tuple(row["categories"]), str(row["level"]))
+        return question_spec(self.questions, name)
 
     def close(self) -> None:
         """Release the engine (DuckDB's database file, the Spark cache)."""

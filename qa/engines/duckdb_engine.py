@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from qa.engines._reduced import resolve_columns
 from qa.errors import InputError
 
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -38,7 +39,6 @@ DEFAULT_THREADS = 2
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
 """``is_gold`` values read as true (the long-table loader's words)."""
 
-CANONICAL = ("item_id", "annotator_id", "label", "question", "created_at", "batch", "annotator_kind", "is_gold")
 
 
 class DuckDBBackend:
@@ -96,7 +96,7 @@ class DuckDBBackend:
             )
         self._con.execute(f"CREATE VIEW raw AS {scan}")
         types = dict(self._con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
-        columns = self._columns = _resolve_columns(types, column_map, self.source)
+        columns = self._columns = resolve_columns(types, column_map, self.source, nested_label=_is_nested_duckdb_type)
         self.has_columns = frozenset(
             name for name, canonical in (("batch", "batch"), ("kind", "annotator_kind"), ("annotator", "annotator_id"))
             if canonical in columns
@@ -249,31 +249,6 @@ def _first_line(path: Path) -> str:
         return handle.readline()
 
 
-def _resolve_columns(types: dict[str, str], column_map: dict[str, str], source: str) -> dict[str, str]:
-    """Canonical name -> the file's column, with the loader's aliases and messages."""
-    aliases = {"item": "item_id", "annotator": "annotator_id", "kind": "annotator_kind"}
-    mapped = {aliases.get(k, k): v for k, v in column_map.items()}
-    columns = {}
-    for name in CANONICAL:
-        column = mapped.get(name, name)
-        if column in types:
-            columns[name] = column
-        elif name in mapped:
-            raise InputError(f"column_map maps {name} to {column!r}, but there is no such column", path=source, field=column)
-    for name in ("item_id", "annotator_id", "label"):
-        if name not in columns:
-            raise InputError(
-                f"missing required column {name!r}; the columns are: {', '.join(c for c in types if c != '__row')}",
-                path=source, field=name,
-            )
-    label_type = types[columns["label"]].upper()
-    if label_type.endswith("[]") or label_type.startswith(("STRUCT", "MAP", "LIST")):
-        raise InputError(
-            f"the label column holds {label_type} values (multi-label or spans): the engines reduce "
-            "categorical and numeric questions only; load it with engine='pandas'",
-            path=source, field="label",
-        )
-    return columns
 
 
 def _timestamp_expressions(column: str | None, types: dict[str, str]) -> tuple[str, str]:
@@ -296,3 +271,8 @@ def _identifier(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _is_nested_duckdb_type(type_name: str) -> bool:
+    type_name = type_name.upper()
+    return type_name.endswith("[]") or type_name.startswith(("STRUCT", "MAP", "LIST"))

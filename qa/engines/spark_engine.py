@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qa.errors import InputError
+from qa.engines._reduced import resolve_columns
 
 LOCAL_MASTER = "local[2]"
 """The local session started when none is active (2 cores, as the benchmark machine)."""
@@ -34,7 +34,6 @@ LOCAL_CONFIG = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
-CANONICAL = ("item_id", "annotator_id", "label", "question", "created_at", "batch", "annotator_kind", "is_gold")
 
 
 def spark_session(spark: Any = None) -> Any:
@@ -102,7 +101,7 @@ class SparkBackend:
     def _define_source(self, frame: Any, column_map: dict[str, str], question: str | None) -> Any:
         F = self._F
         types = dict(frame.dtypes)
-        columns = self._columns = _resolve_columns(types, column_map, self.source)
+        columns = self._columns = resolve_columns(types, column_map, self.source, nested_label=_is_nested_spark_type)
         self.has_columns = frozenset(
             name for name, canonical in (("batch", "batch"), ("kind", "annotator_kind"), ("annotator", "annotator_id"))
             if canonical in columns
@@ -266,28 +265,6 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
         return frame.toPandas()
 
 
-def _resolve_columns(types: dict[str, str], column_map: dict[str, str], source: str) -> dict[str, str]:
-    aliases = {"item": "item_id", "annotator": "annotator_id", "kind": "annotator_kind"}
-    mapped = {aliases.get(k, k): v for k, v in column_map.items()}
-    columns = {}
-    for name in CANONICAL:
-        column = mapped.get(name, name)
-        if column in types:
-            columns[name] = column
-        elif name in mapped:
-            raise InputError(f"column_map maps {name} to {column!r}, but there is no such column", path=source, field=column)
-    for name in ("item_id", "annotator_id", "label"):
-        if name not in columns:
-            shown = ", ".join(c for c in types if c != "__row")
-            raise InputError(f"missing required column {name!r}; the columns are: {shown}", path=source, field=name)
-    label_type = types[columns["label"]]
-    if label_type.startswith(("array", "struct", "map")):
-        raise InputError(
-            f"the label column holds {label_type} values (multi-label or spans): the engines reduce "
-            "categorical and numeric questions only; load it with engine='pandas'",
-            path=source, field="label",
-        )
-    return columns
 
 
 def _timestamp_columns(F: Any, column: Any, kind: str) -> tuple[Any, Any]:
@@ -300,3 +277,7 @@ def _timestamp_columns(F: Any, column: Any, kind: str) -> tuple[Any, Any]:
     text = F.when(F.trim(column.cast("string")) != "", F.trim(column.cast("string")))
     parsed = F.try_to_timestamp(text)
     return parsed, text.isNotNull() & parsed.isNull()
+
+
+def _is_nested_spark_type(type_name: str) -> bool:
+    return type_name.startswith(("array", "struct", "map"))

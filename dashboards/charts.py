@@ -27,6 +27,12 @@ def safe(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+def _template_safe(value: Any) -> str:
+    """A string from the export pasted into a plotly hovertemplate: escaped, and its ``%{``
+    broken so plotly does not read it as a placeholder."""
+    return safe(value).replace("%{", "%\u200b{")
+
+
 def _safe_all(values: Iterable[Any]) -> list[str]:
     return [safe(v) for v in values]
 
@@ -53,7 +59,7 @@ def agreement_forest(overview: pd.DataFrame, warn: float | None, fail: float | N
             text=_safe_all(rows["coefficient"]), hovertemplate="%{y}: %{x:.3f} (%{text})<extra></extra>",
         ))
     _threshold_lines(figure, warn, fail, axis="x")
-    figure.update_xaxes(title="agreement", range=[min(-0.05, float(np.nanmin(table["ci_low"].fillna(0), initial=0))), 1.02])
+    figure.update_xaxes(title="agreement", range=[min(-0.05, float(table["ci_low"].fillna(0).min()) if len(table) else 0.0), 1.02])
     return _layout(figure, "Agreement per question (interval and gate verdict)", height=120 + 60 * max(len(table), 1))
 
 
@@ -106,7 +112,8 @@ def trend_lines(trend: pd.DataFrame, by: str, flagged: Sequence[str] = ()) -> go
         figure.add_trace(go.Scatter(
             x=_safe_all(rows["window"]), y=rows["kappa_vs_consensus"], mode="lines+markers", name=safe(annotator),
             line=dict(width=4 if bold else 1.5), customdata=rows["n_items"],
-            hovertemplate=f"{safe(annotator)} %{{x}}: kappa %{{y:.2f}} on %{{customdata}} items<extra></extra>",
+            # the name is data: referenced, never pasted into the template (a "%{...}" in it would be read)
+            hovertemplate="%{fullData.name} %{x}: kappa %{y:.2f} on %{customdata} items<extra></extra>",
         ))
     figure.update_xaxes(title=by, type="category")
     figure.update_yaxes(title="kappa with consensus", range=[-0.2, 1.05])
@@ -174,7 +181,7 @@ def drift_shares(counts: pd.DataFrame, by: str) -> go.Figure:
     for label in shares.columns:
         figure.add_trace(go.Bar(
             x=_safe_all(shares.index), y=shares[label], name=safe(label),
-            customdata=counts[label], hovertemplate=f"{safe(label)} %{{x}}: %{{y:.1%}} (%{{customdata}})<extra></extra>",
+            customdata=counts[label], hovertemplate="%{fullData.name} %{x}: %{y:.1%} (%{customdata})<extra></extra>",
         ))
     figure.update_layout(barmode="stack")
     figure.update_xaxes(title=by, type="category")
@@ -235,7 +242,7 @@ def strata_heatmap(grid: pd.DataFrame, rows: str, columns: str, min_count: int) 
     figure = go.Figure(go.Heatmap(
         z=matrix.to_numpy(dtype=float), x=_safe_all(matrix.columns), y=_safe_all(matrix.index),
         colorscale=SEQUENTIAL, text=text, texttemplate="%{text}",
-        hovertemplate=f"{safe(rows)} %{{y}}, {safe(columns)} %{{x}}: %{{z}} items<extra></extra>",
+        hovertemplate=f"{_template_safe(rows)} %{{y}}, {_template_safe(columns)} %{{x}}: %{{z}} items<extra></extra>",
     ))
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, f"Items per cell ('!': fewer than {min_count})", height=220 + 30 * len(matrix))

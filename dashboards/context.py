@@ -150,7 +150,7 @@ def read_config(config_path: str | None) -> Config:
     try:
         return load_config(config_path)
     except AQAError as err:
-        st.error(f"The check configuration could not be read.\n\n{err}")
+        st.error(f"The check configuration could not be read.\n\n{plain(err)}")
         st.stop()
         raise  # pragma: no cover - st.stop() ends the run
 
@@ -179,7 +179,7 @@ def resolve_source(config: Config, config_path: Path | None) -> Source | None:
         return None
     source_path = Path(path)
     if not source_path.exists():
-        st.error(f"{path}: no such file or directory")
+        st.error(f"{plain(path)}: no such file or directory")
         st.stop()
     return Source(source_path, format, file_hash(source_path), config_path)
 
@@ -199,7 +199,8 @@ def load_source(source: Source, config: Config) -> qa.AnnotationSet:
         message = str(err)
     except Exception as err:  # a parser error the loader did not name: still no traceback
         message = f"{source.path.name}: {type(err).__name__}: {err}"
-    st.error(f"This export could not be read.\n\n{message}")
+    # loader messages quote the offending record (a label, an id): shown literally
+    st.error(f"This export could not be read.\n\n{plain(message)}")
     st.stop()
     raise AssertionError("unreachable")  # pragma: no cover - st.stop() ends the run
 
@@ -254,22 +255,29 @@ def current() -> PageContext:
 def page_header(title: str, question: str | None, filters: dict[str, Any] | None = None) -> None:
     """The page title and a line stating the question and the filters the page shows."""
     st.title(title)
-    parts = [f"Question: {question}"] if question else ["All questions"]
+    # names and labels come from the export and st.caption renders Markdown: escape them
+    parts = [f"Question: {plain(question)}"] if question else ["All questions"]
     for name, value in (filters or {}).items():
         if isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value)) if value else "all"
-        parts.append(f"{name}: {value}")
-    # names and labels come from the export and st.caption renders Markdown: escape them
-    st.caption(" · ".join(plain(part) for part in parts))
+        parts.append(f"{name}: {plain(value)}")
+    st.caption(" · ".join(parts))
+
+
+#: Every ASCII punctuation character is backslash-escapable in CommonMark; escaping them all also
+#: defuses what the narrower Markdown set misses: Streamlit's ``:red[...]`` / ``:emoji:``
+#: directives, GFM autolinks (``http://``, ``www.``) and tables.
+_MARKDOWN_ESCAPES = {ord(c): "\\" + c for c in r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""}
 
 
 def plain(text: Any) -> str:
-    """Text from the export made safe for Markdown-rendering elements (captions, labels):
-    Markdown and HTML metacharacters are backslash-escaped so they show literally."""
-    escaped = []
-    for char in str(text):
-        escaped.append("\\" + char if char in "\\`*_{}[]()<>#+-.!|~$" else char)
-    return "".join(escaped)
+    """Text from the export made safe for Markdown-rendering elements (captions, labels,
+    messages): every ASCII punctuation character is backslash-escaped so it shows literally.
+
+    >>> print(plain("**x** <b>"))
+    \\*\\*x\\*\\* \\<b\\>
+    """
+    return str(text).translate(_MARKDOWN_ESCAPES)
 
 
 def compute(what: str, function: Callable[[], T]) -> T | None:
@@ -277,7 +285,8 @@ def compute(what: str, function: Callable[[], T]) -> T | None:
     try:
         return function()
     except Exception as err:  # a page must render even when one figure cannot be computed
-        st.info(f"{what}: not available for this question. {type(err).__name__}: {err}")
+        # the message may quote a label or an id from the export: shown literally
+        st.info(f"{what}: not available for this question. {type(err).__name__}: {plain(err)}")
         return None
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from qa.errors import InputError
+from qa.schema import Span
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -55,21 +56,38 @@ def store_path_for(export_path: str | Path) -> Path:
     return export_path.with_name(export_path.name + ".adjudications.sqlite")
 
 
+#: How an empty span answer ("no entities") is stored: ``[]`` alone would read back as an empty
+#: multi-label set, a different type (and shown as ``{}`` instead of ``[]``).
+NO_SPANS = {"spans": []}
+
+
 def encode_label(label: Any) -> str:
     """A label as JSON text: categories and numbers as themselves, multi-label sets as sorted
-    lists, spans as lists of ``[start, end, label]``."""
+    lists, spans as lists of ``[start, end, label]`` (no spans: ``{"spans": []}``).
+
+    >>> encode_label(3), encode_label(frozenset({"b", "a"})), encode_label(())
+    ('3', '["a", "b"]', '{"spans": []}')
+    """
+    if isinstance(label, tuple) and not label:
+        return json.dumps(NO_SPANS)
     return json.dumps(_jsonable_label(label), ensure_ascii=False)
 
 
 def decode_label(text: str | None) -> Any:
-    """The inverse of :func:`encode_label` (lists of strings become frozensets, lists of
-    ``[start, end, label]`` become tuples of 3-tuples)."""
+    """The inverse of :func:`encode_label`: lists of strings become frozensets, lists of
+    ``[start, end, label]`` become tuples of :class:`~qa.schema.Span`, numbers stay numbers.
+
+    >>> decode_label("3"), decode_label('["a"]'), decode_label('{"spans": []}')
+    (3, frozenset({'a'}), ())
+    """
     if not isinstance(text, str):
         return None
     value = json.loads(text)
+    if value == NO_SPANS:
+        return ()
     if isinstance(value, list):
         if value and all(isinstance(v, list) and len(v) == 3 for v in value):
-            return tuple((int(s), int(e), str(lab)) for s, e, lab in value)
+            return tuple(Span(int(s), int(e), str(lab)) for s, e, lab in value)
         return frozenset(value)
     return value
 

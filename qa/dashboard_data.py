@@ -14,6 +14,7 @@ Pages only lay out what these methods return.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ import pandas as pd
 from metrics.calibration import agreement_trend, annotator_confusion
 from metrics.confusion import confusion_pairs
 from metrics.consensus import consensus as make_consensus
+from metrics.coverage import strata_coverage
 from metrics.disputes import format_label
 from metrics.diversity import conflicting_labels, diversity_by_source, duplicate_groups
 from qa.adjudication import training_set
@@ -99,6 +101,7 @@ class DashboardData:
             annotations, ci_level=self.config.ci_level, n_boot=self.config.n_boot, seed=self.config.seed
         )
         self._cache: dict[tuple, tuple[bool, Any]] = {}
+        self._training_sets: dict[str, tuple[tuple, pd.DataFrame]] = {}
         self._lock = threading.RLock()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -346,11 +349,21 @@ class DashboardData:
         return self._cached(("observed_labels", question), compute)
 
     def training_set(self, question: str, decisions: pd.DataFrame, min_confidence: float = 0.0) -> pd.DataFrame:
-        """The adjudicated set of a question (see :func:`qa.adjudication.training_set`); kept
-        until a new decision is recorded."""
-        latest = int(decisions["decision_id"].max()) if len(decisions) and "decision_id" in decisions else 0
-        key = ("training_set", question, latest, len(decisions), float(min_confidence))
-        return self._cached(key, lambda: self._training_set(question, decisions, min_confidence))
+        """The adjudicated set of a question (see :func:`qa.adjudication.training_set`).
+
+        Kept until the decisions change, keyed by their content (two stores of identical
+        exports share this object, so a decision count or id alone could mix their sets up);
+        only the latest set per question is kept, so a day of adjudicating does not pile up
+        one table per decision."""
+        key = (_decisions_key(decisions), float(min_confidence))
+        with self._lock:
+            cached = self._training_sets.get(question)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        frame = self._training_set(question, decisions, min_confidence)
+        with self._lock:
+            self._training_sets[question] = (key, frame)
+        return frame
 
     def _training_set(self, question: str, decisions: pd.DataFrame, min_confidence: float) -> pd.DataFrame:
         return training_set(self.annotations.items, self.consensus(question), self.annotations.gold_for(question),
@@ -529,14 +542,13 @@ def strata_grid(items: pd.DataFrame, rows: str, columns: str | None, min_count: 
     """
     keys = [rows] + ([columns] if columns and columns != rows else [])
     values = items[keys].astype(object).where(items[keys].notna(), "(missing)").astype(str)
-    counts = values.groupby(keys, sort=True).size()
     levels = [sorted(values[k].unique()) for k in keys]
-    full = pd.MultiIndex.from_product(levels, names=keys) if len(keys) > 1 else pd.Index(levels[0], name=keys[0])
-    counts = counts.reindex(full, fill_value=0)
-    table = counts.rename("n_items").reset_index()
-    table["share"] = table["n_items"] / max(len(items), 1)
-    table["at_target"] = table["n_items"] >= int(min_count)
-    return table
+    spec = pd.MultiIndex.from_product(levels, names=keys).to_frame(index=False)
+    spec["min_count"] = int(min_count)
+    coverage = strata_coverage(values, spec, columns=keys)  # every combination is a declared cell
+    table = coverage.cells.rename(columns={"count": "n_items"})[[*keys, "n_items", "at_target"]]
+    table.insert(len(keys) + 1, "share", table["n_items"] / max(len(items), 1))
+    return table.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def format_labels(labels: pd.Series) -> np.ndarray:
@@ -623,6 +635,15 @@ def _gate_columns(results: pd.DataFrame, question: str) -> dict[str, Any]:
         return {"gate": "", "gate_message": ""}
     worst = mine.loc[mine["verdict"].map(VERDICT_SEVERITY).idxmax()]
     return {"gate": worst["verdict"], "gate_message": worst["message"]}
+
+
+def _decisions_key(decisions: pd.DataFrame) -> str:
+    """A digest of the decisions' content (ids, items, questions, labels, who, notes)."""
+    if decisions.empty:
+        return ""
+    columns = [c for c in ("decision_id", "item_id", "question", "final_label", "decided_by", "note")
+               if c in decisions.columns]
+    return hashlib.sha256(repr(decisions[columns].to_numpy(dtype=object).tolist()).encode()).hexdigest()
 
 
 def _count_or_nan(count: Callable[[], int]) -> float:

@@ -6,6 +6,7 @@ land beside it and nowhere else), with a configuration that keeps the bootstrap 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def save_decision(app: AppTest, who: str, label: str | None = None, note: str = 
     if label is not None:
         label_box.select_index(label_box.options.index(label))
     app.text_input(key="adjudication_who").input(who)
-    app.text_area(key="adjudication_note").input(note)
+    app.text_area(key=f"adjudication_note_intent_{item_id}").input(note)
     app.button(key="adjudication_save").click().run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -98,6 +99,11 @@ def save_decision(app: AppTest, who: str, label: str | None = None, note: str = 
 def _frame_by_key(app: AppTest, key: str) -> pd.DataFrame:
     """The table a page shows under ``key`` (``context.show_table`` wraps it in a keyed container)."""
     return app.get_by_key(key).dataframe[0].value
+
+
+def shown(markdown: str) -> str:
+    """What a Markdown element displays: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def all_text(app: AppTest) -> str:
@@ -269,7 +275,7 @@ def test_a_malformed_export_shows_a_clear_message_not_a_traceback(export: Path, 
     monkeypatch.setenv(context.ENV_PATH, str(broken))
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
     assert not app.exception
-    assert any("could not be read" in e.value and "broken.json" in e.value for e in app.error)
+    assert any("could not be read" in e.value and "broken.json" in shown(e.value) for e in app.error)
 
 
 def test_a_missing_export_path_says_so(export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,7 +304,7 @@ def upload(contents: bytes, name: str) -> AppTest:
 def test_a_malformed_upload_shows_a_clear_message_not_a_traceback(export: Path) -> None:
     app = upload(b"\x00\x01\x02 not a table \xff\xfe", "garbage.csv")
     assert not app.exception
-    assert any("could not be read" in e.value and "garbage.csv" in e.value for e in app.error)
+    assert any("could not be read" in e.value and "garbage.csv" in shown(e.value) for e in app.error)
 
 
 def test_an_upload_over_the_size_limit_is_refused(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,3 +338,117 @@ def test_no_export_shows_how_to_open_one(monkeypatch: pytest.MonkeyPatch, tmp_pa
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
     assert not app.exception
     assert any("aqa dashboard" in i.value for i in app.info)
+
+
+# -- a second reading: escaping, notes, empty states -----------------------------------------
+
+HOSTILE_MARKDOWN = ("**bold**", "[x](http://evil)", ":red[x]", "<img src=x>", "http://evil.example")
+
+
+def write_jsonl(folder: Path, rows: list[dict]) -> Path:
+    path = folder / "edge.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def open_edge_export(folder: Path, rows: list[dict], monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest:
+    monkeypatch.setenv(context.ENV_PATH, str(write_jsonl(folder, rows)))
+    return open_page(page)
+
+
+def edge_rows(kind: str) -> list[dict]:
+    """Small exports the sample never exercises: spans, one annotator, ratings, multi-label,
+    and a question where everybody agrees (no disputes, no gold, no batches)."""
+    rows = []
+    for i in range(12):
+        for k, who in enumerate(("a", "b", "c")):
+            if kind == "spans":
+                label = [] if (i + k) % 4 == 0 else [[0, 3 + (k if i % 2 else 0), "PER"]]
+            elif kind == "ratings":
+                label = (i + k * (i % 3)) % 5 + 1
+            elif kind == "multilabel":
+                label = [["a"], ["a", "b"], ["c"]][(i + k * (i % 2)) % 3]
+            elif kind == "one_annotator":
+                if who != "a":
+                    continue
+                label = ("x", "y")[i % 2]
+            else:  # "agreement"
+                label = ("x", "y")[i % 2]
+            rows.append({"item_id": f"i{i}", "annotator_id": who, "question": "q", "label": label,
+                         "text": f"Bob went home {i}"})
+    return rows
+
+
+@pytest.mark.parametrize("kind", ["spans", "ratings", "multilabel", "one_annotator", "agreement"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_an_unusual_export_without_a_traceback(export: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   kind: str, page: str) -> None:
+    app = open_edge_export(tmp_path, edge_rows(kind), monkeypatch, page)
+    assert app.title
+
+
+def test_a_question_without_disputes_says_so_and_still_offers_the_training_set(
+        export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_edge_export(tmp_path, edge_rows("agreement"), monkeypatch, "disputes")
+    assert any("No disputed items for this question" in i.value for i in app.info)
+    assert not any("match these filters" in i.value for i in app.info)
+    assert [b.proto.label for b in app.get("download_button")] == ["Download JSONL", "Download CSV"]
+
+
+def test_drift_with_fewer_than_two_windows_says_so_instead_of_a_degenerate_test(
+        export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_edge_export(tmp_path, edge_rows("one_annotator"), monkeypatch, "labels")
+    app.selectbox(key="labels_window").select("batch").run()
+    assert any("at least two batch windows" in i.value for i in app.info)
+    assert not any("Omnibus chi-square over 0 windows" in c.value for c in app.caption)
+
+
+def test_an_empty_span_answer_is_adjudicated_as_no_spans(export: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_edge_export(tmp_path, edge_rows("spans"), monkeypatch, "disputes")
+    item_id = app.selectbox(key="disputes_item").value
+    label_box = app.selectbox(key=f"adjudication_label_q_{item_id}")
+    label_box.select_index(label_box.options.index("[]"))
+    app.text_input(key="adjudication_who").input("qa-lead")
+    app.button(key="adjudication_save").click().run()
+    assert not app.exception
+    decision = AdjudicationStore(store_path_for(tmp_path / "edge.jsonl")).current("q")["final_label"].tolist()
+    assert decision == [()]
+    assert _frame_by_key(app, "disputes_table").set_index("item_id").loc[item_id, "final_label"] == "[]"
+
+
+def test_a_loader_message_quoting_a_label_shows_its_markdown_literally(export: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"item_id": "1", "annotator_id": "a", "question": "q", "label": "x"},
+            {"item_id": "1", "annotator_id": "b", "question": "q", "label": "[x](http://evil)"}]
+    monkeypatch.setenv(context.ENV_PATH, str(write_jsonl(tmp_path, rows)))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
+    errors = [e.value for e in app.error]
+    assert any("[x](http://evil)" in shown(e) for e in errors), errors
+    assert not any("](http" in e for e in errors), errors
+
+
+def test_a_saved_message_shows_the_adjudicator_name_literally(export: Path) -> None:
+    app = save_decision(open_page("disputes"), "**x** [me](http://evil)")
+    saved = [s.value for s in app.success]
+    assert any("**x** [me](http://evil)" in shown(s) for s in saved), saved
+    assert not any("**x**" in s or "](http" in s for s in saved), saved
+
+
+def test_a_note_is_not_carried_to_the_next_item(export: Path) -> None:
+    app = open_page("disputes")
+    first = app.selectbox(key="disputes_item").value
+    save_decision(app, "qa-lead", "refund", note="customer asked for money back")
+    second = next(i for i in app.selectbox(key="disputes_item").options if i != first)
+    select_item(app, second)
+    app.button(key="adjudication_save").click().run()
+    notes = AdjudicationStore(store_path_for(export)).current("intent").set_index("item_id")["note"]
+    assert notes[first] == "customer asked for money back" and notes[second] == ""
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_MARKDOWN)
+def test_export_strings_in_captions_display_literally(hostile: str) -> None:
+    escaped = context.plain(hostile)
+    assert shown(escaped) == hostile
+    assert not re.search(r"(?<!\\)[\[\]*<>:]", escaped)

@@ -18,6 +18,30 @@ from qa.dashboard_data import filter_disputes, with_decisions
 STATUSES = ("all", "pending", "adjudicated")
 SAVED_KEY = "disputes_saved"
 
+# -- the adjudicated set --------------------------------------------------------------------------
+def show_export() -> None:
+    """The training-ready set of the question: shown even when nothing is disputed."""
+    st.subheader("Export the adjudicated set")
+    min_confidence = st.number_input("Minimum consensus confidence for unadjudicated items", 0.0, 1.0, 0.0, 0.05,
+                                     key="disputes_min_confidence")
+    training = data.training_set(question, store.current(question), min_confidence)
+    by_source = training["source"].value_counts()
+    n_items = data.ratings(question)["item_id"].nunique()
+    st.caption(
+        f"{len(training):,} of {n_items:,} items: " + ", ".join(f"{by_source.get(s, 0):,} {s}" for s in
+                                                                ("adjudicated", "gold", "consensus"))
+        + f"; {n_items - len(training):,} left out (a tie or low-confidence consensus nobody adjudicated)."
+    )
+    stem = f"{ctx.source.path.name}.{question}.training"
+    downloads = st.columns(2)
+    downloads[0].download_button(
+        "Download JSONL", data=lambda: training_jsonl(data.training_set(question, store.current(question), min_confidence)),
+        file_name=f"{stem}.jsonl", mime="application/jsonl", key="disputes_download_jsonl")
+    downloads[1].download_button(
+        "Download CSV", data=lambda: training_csv(data.training_set(question, store.current(question), min_confidence)),
+        file_name=f"{stem}.csv", mime="text/csv", key="disputes_download_csv")
+
+
 ctx = context.current()
 data, question = ctx.data, ctx.question
 store = ctx.store()
@@ -59,8 +83,13 @@ context.show_table(table[[c for c in listed if c in table.columns]], key="disput
     "consensus_confidence": st.column_config.NumberColumn("confidence", format="%.2f"),
 })
 
+if disputes.empty:
+    st.info("No disputed items for this question: every item's labels agree (or it has a single label). "
+            "Nothing to adjudicate.")
 if table.empty:
-    st.info("No disputed item matches these filters.")
+    if len(disputes):
+        st.info("No disputed item matches these filters.")
+    show_export()
     st.stop()
 
 # -- one item -------------------------------------------------------------------------------------
@@ -94,18 +123,20 @@ context.show_table(view.labels, key="disputes_item_labels")
 
 
 # -- adjudication ---------------------------------------------------------------------------------
-def save_decision(item: str, question_name: str, candidates: list, widget_key: str) -> None:
+def save_decision(item: str, question_name: str, candidates: list, widget_key: str, note_key: str) -> None:
     """Form callback: runs before the rerun, so the list above shows the new status."""
     who = st.session_state.get("adjudication_who", "").strip()
     if not who:
         st.session_state[SAVED_KEY] = ("error", "Say who is deciding before saving.")
         return
     final = candidates[st.session_state[widget_key]]
-    decision = store.decide(item, question_name, final, decided_by=who,
-                            note=st.session_state.get("adjudication_note", ""))
+    decision = store.decide(item, question_name, final, decided_by=who, note=st.session_state.get(note_key, ""))
     st.session_state[context.ADJUDICATOR_KEY] = who
+    st.session_state[note_key] = ""  # a note belongs to one decision: never carried to the next
     replaced = "" if decision.previous_label is None else f" (replacing {format_label(decision.previous_label)})"
-    st.session_state[SAVED_KEY] = ("success", f"Saved: item {item} is {format_label(final)}{replaced}, by {who}.")
+    # ids, labels and names come from the export or the user; st.success renders Markdown
+    st.session_state[SAVED_KEY] = ("success", context.plain(
+        f"Saved: item {item} is {format_label(final)}{replaced}, by {who}."))
 
 
 st.subheader("Adjudicate")
@@ -115,16 +146,17 @@ preferred = current["final_label"].iloc[-1] if len(current) else (
     view.consensus_label if view.consensus_label is not None else view.gold_label)
 default = next((i for i, c in enumerate(candidates) if format_label(c) == format_label(preferred)), 0)
 label_key = f"adjudication_label_{question}_{item_id}"
+note_key = f"adjudication_note_{question}_{item_id}"  # per item: a note never lands on another item
 if not candidates:
     st.info("No label to choose from for this item.")
 else:
     with st.form("adjudication_form", clear_on_submit=False):
         st.selectbox("Final label", list(range(len(candidates))), index=default,
                      format_func=lambda i: format_label(candidates[i]), key=label_key)
-        st.text_area("Note", key="adjudication_note", placeholder="why (optional)")
+        st.text_area("Note", key=note_key, placeholder="why (optional)")
         st.text_input("Who is deciding", value=st.session_state.get(context.ADJUDICATOR_KEY, ""), key="adjudication_who")
         st.form_submit_button("Save decision", type="primary", on_click=save_decision, key="adjudication_save",
-                              args=(item_id, question, candidates, label_key))
+                              args=(item_id, question, candidates, label_key, note_key))
 saved = st.session_state.pop(SAVED_KEY, None)
 if saved is not None:
     (st.success if saved[0] == "success" else st.error)(saved[1])
@@ -136,24 +168,4 @@ if len(history):
                                       previous_label=history["previous_label"].map(
                                           lambda v: "" if v is None else format_label(v))),
                        key="disputes_item_history")
-
-# -- the adjudicated set --------------------------------------------------------------------------
-st.subheader("Export the adjudicated set")
-min_confidence = st.number_input("Minimum consensus confidence for unadjudicated items", 0.0, 1.0, 0.0, 0.05,
-                                 key="disputes_min_confidence")
-training = data.training_set(question, store.current(question), min_confidence)
-by_source = training["source"].value_counts()
-n_items = data.ratings(question)["item_id"].nunique()
-st.caption(
-    f"{len(training):,} of {n_items:,} items: " + ", ".join(f"{by_source.get(s, 0):,} {s}" for s in
-                                                            ("adjudicated", "gold", "consensus"))
-    + f"; {n_items - len(training):,} left out (a tie or low-confidence consensus nobody adjudicated)."
-)
-stem = f"{ctx.source.path.name}.{question}.training"
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Download JSONL", data=lambda: training_jsonl(data.training_set(question, store.current(question), min_confidence)),
-    file_name=f"{stem}.jsonl", mime="application/jsonl", key="disputes_download_jsonl")
-downloads[1].download_button(
-    "Download CSV", data=lambda: training_csv(data.training_set(question, store.current(question), min_confidence)),
-    file_name=f"{stem}.csv", mime="text/csv", key="disputes_download_csv")
+show_export()

@@ -38,7 +38,10 @@ if balance is not None:
 
 st.subheader("Drift")
 drift = context.compute("Drift", lambda: data.drift(question, by))
-if drift is not None:
+if drift is not None and len(drift.omnibus.windows) < 2:
+    st.info(f"Drift compares at least two {by} windows with labels; this question has "
+            f"{len(drift.omnibus.windows)}. Pick other windows above, or wait for more batches.")
+elif drift is not None:
     st.caption(f"Omnibus chi-square over {len(drift.omnibus.windows)} windows: p = {drift.omnibus.p_value:.3g} "
                f"({drift.omnibus.p_method}); worst window verdict: {drift.verdict}.")
     st.plotly_chart(charts.drift_shares(drift.counts, by), key="labels_drift_shares")

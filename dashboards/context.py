@@ -92,16 +92,29 @@ def command_line_source() -> tuple[str | None, str | None, str | None]:
     )
 
 
+#: Content hashes by the files' (name, size, mtime): every click reruns the script, and hashing a
+#: 1M-annotation export on each rerun would cost a fraction of a second every time.
+_HASHES: dict[tuple, str] = {}
+
+
 def file_hash(path: Path) -> str:
-    """SHA-256 of a file, or of a directory's files (per-annotator exports)."""
-    digest = hashlib.sha256()
+    """SHA-256 of a file, or of a directory's files (per-annotator exports); read again only
+    when a file's size or modification time changes."""
     files = sorted(p for p in path.rglob("*") if p.is_file() and not _is_store_file(p)) if path.is_dir() else [path]
+    stats = [file.stat() for file in files]
+    signature = (str(path), tuple((str(f), s.st_size, s.st_mtime_ns) for f, s in zip(files, stats, strict=True)))
+    if signature in _HASHES:
+        return _HASHES[signature]
+    digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode())
         with open(file, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    return digest.hexdigest()
+    if len(_HASHES) > 64:
+        _HASHES.clear()
+    _HASHES[signature] = digest.hexdigest()
+    return _HASHES[signature]
 
 
 def _is_store_file(path: Path) -> bool:

@@ -9,6 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
+RECORD_KINDS = ("line", "task", "row", "annotation", "example", "record", "item", "assignment")
+"""Words a record id may start with to say what kind of record it is."""
+
+
 class AQAError(Exception):
     """Base class of the suite's own errors."""
 
@@ -38,7 +42,9 @@ class InputError(AQAError):
         if self.path:
             where.append(self.path)
         if self.record is not None:
-            where.append(f"record {self.record}")
+            # a record that names its own kind ("line 3", "task 501", "row 7") reads as it is
+            record = str(self.record)
+            where.append(record if record.split(" ", 1)[0] in RECORD_KINDS else f"record {record}")
         if self.field:
             where.append(f"field '{self.field}'")
         return (", ".join(where) + ": " if where else "") + self.problem

@@ -440,7 +440,7 @@ def test_a_note_is_not_carried_to_the_next_item(export: Path) -> None:
     app = open_page("disputes")
     first = app.selectbox(key="disputes_item").value
     save_decision(app, "qa-lead", "refund", note="customer asked for money back")
-    second = next(i for i in app.selectbox(key="disputes_item").options if i != first)
+    second = next(i for i in _frame_by_key(app, "disputes_table")["item_id"] if i != first)
     select_item(app, second)
     app.button(key="adjudication_save").click().run()
     notes = AdjudicationStore(store_path_for(export)).current("intent").set_index("item_id")["note"]
@@ -452,3 +452,15 @@ def test_export_strings_in_captions_display_literally(hostile: str) -> None:
     escaped = context.plain(hostile)
     assert shown(escaped) == hostile
     assert not re.search(r"(?<!\\)[\[\]*<>:]", escaped)
+
+
+def test_an_export_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("item_id,annotator_id,label\n1,a,x\n", encoding="utf-8")
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    first = context.file_hash(path)
+    assert context.file_hash(path) == first and opened == [path]
+    path.write_text("item_id,annotator_id,label\n1,a,y\n", encoding="utf-8")
+    assert context.file_hash(path) != first

@@ -7,9 +7,21 @@ import json
 
 import pandas as pd
 
-from qa.adjudication import training_csv, training_jsonl, training_set
+from dashboards import charts
+from qa.adjudication import AdjudicationStore, training_csv, training_jsonl, training_set
 from qa.commands.dashboard import MAX_UPLOAD_MB, streamlit_command
-from qa.dashboard_data import filter_disputes, strata_grid
+from qa.config import Config
+from qa.dashboard_data import DashboardData, filter_disputes, strata_grid
+from qa.schema import (
+    AnnotationSet,
+    LoadReport,
+    QuestionSpec,
+    Span,
+    canonical_annotations,
+    canonical_gold,
+    canonical_items,
+    questions_table,
+)
 
 ITEMS = pd.DataFrame({"item_id": ["1", "2", "3", "4"], "text": ["refund me", "where is it", "hi", "bye"]})
 NO_GOLD = pd.DataFrame(columns=["item_id", "label"])
@@ -83,3 +95,55 @@ def test_dashboard_command_limits_uploads_and_binds_to_localhost() -> None:
 def test_dashboard_command_leaves_the_upload_limit_to_streamlit_env_when_set() -> None:
     args = argparse.Namespace(path=None, format=None, config=None, port=None, address=None)
     assert "--server.maxUploadSize" not in streamlit_command(args, environ={"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "5"})
+
+
+# -- a second reading ----------------------------------------------------------------------------
+
+
+def _export(labels: dict[tuple[str, str], object]) -> AnnotationSet:
+    rows = pd.DataFrame([{"item_id": i, "annotator_id": a, "question": "q", "label": v}
+                         for (i, a), v in labels.items()])
+    return AnnotationSet(canonical_annotations(rows), canonical_items([]), canonical_gold([]),
+                         questions_table([QuestionSpec("q", "ordinal")]), LoadReport("mem", "long", 4, 4))
+
+
+def test_a_rating_is_adjudicated_and_stored_as_a_number(tmp_path) -> None:
+    data = DashboardData(_export({("1", "a"): 1.0, ("1", "b"): 4.0, ("2", "a"): 2.0, ("2", "b"): 2.0}),
+                         Config(n_boot=0))
+    choices = data.label_choices("q", "1")
+    assert all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices), choices
+    store = AdjudicationStore(tmp_path / "s.sqlite")
+    store.decide("1", "q", choices[-1], decided_by="lead")
+    assert store.current("q")["final_label"].tolist() == [4]
+    record = json.loads(training_jsonl(data.training_set("q", store.current("q"))).splitlines()[0])
+    assert record["label"] == 4 and record["source"] == "adjudicated"
+
+
+def test_an_empty_span_answer_reads_back_as_no_spans(tmp_path) -> None:
+    store = AdjudicationStore(tmp_path / "s.sqlite")
+    store.decide("1", "ents", (), decided_by="lead")
+    store.decide("2", "ents", (Span(0, 3, "PER"),), decided_by="lead")
+    store.decide("3", "tags", frozenset(), decided_by="lead")
+    labels = store.current()["final_label"].tolist()
+    assert labels == [(), (Span(0, 3, "PER"),), frozenset()]
+    assert [type(v) for v in labels] == [tuple, tuple, frozenset]
+
+
+def test_training_sets_of_two_stores_with_as_many_decisions_do_not_mix() -> None:
+    data = DashboardData(_export({("1", "a"): 1.0, ("1", "b"): 4.0, ("2", "a"): 2.0, ("2", "b"): 2.0}),
+                         Config(n_boot=0))
+    mine = pd.DataFrame({"decision_id": [1], "item_id": ["1"], "question": ["q"], "final_label": [1],
+                         "decided_by": ["ana"], "note": [""]})
+    theirs = mine.assign(final_label=[4], decided_by=["ben"])
+    assert data.training_set("q", mine).set_index("item_id").loc["1", "label"] == 1
+    assert data.training_set("q", theirs).set_index("item_id").loc["1", "label"] == 4
+
+
+def test_a_placeholder_in_an_export_name_is_not_read_by_plotly_hover() -> None:
+    trend = pd.DataFrame({"annotator_id": ["%{y}"], "window": ["v1"], "window_order": [0],
+                          "kappa_vs_consensus": [0.5], "n_items": [3]})
+    figure = charts.trend_lines(trend, "batch")
+    assert "%{y}" not in figure.data[0].hovertemplate.replace("%{y:.2f}", "")
+    grid = pd.DataFrame({"%{z}": ["a"], "<b>c</b>": ["b"], "n_items": [1], "at_target": [True]})
+    hover = charts.strata_heatmap(grid, "%{z}", "<b>c</b>", 1).data[0].hovertemplate
+    assert hover.count("%{z}") == 1 and "<b>" not in hover

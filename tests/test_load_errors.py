@@ -33,14 +33,14 @@ def test_truncated_jsonl_line_names_file_and_line(tmp_path):
     target = write(tmp_path / "t.jsonl", '{"item_id": 1, "annotator_id": "a", "label": "x"}\n{"item_id": 2, "annot\n')
     with pytest.raises(InputError, match="invalid JSON") as err:
         qa.load(target)
-    assert err.value.record == 2 and str(target) in str(err.value)
+    assert err.value.record == "line 2" and f"{target}, line 2" in str(err.value)
 
 
 def test_truncated_doccano_line_names_file_and_line(tmp_path):
     target = write(tmp_path / "amir.jsonl", '{"id": 1, "text": "a", "label": ["x"]}\n{"id": 2, "text": "b", "lab\n')
     with pytest.raises(InputError, match="invalid JSON") as err:
         qa.load(target, format="doccano")
-    assert err.value.record == 2 and str(target) in str(err.value)
+    assert err.value.record == "line 2" and f"{target}, line 2" in str(err.value)
 
 
 def test_missing_required_column_names_the_field(tmp_path):

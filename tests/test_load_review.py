@@ -273,7 +273,7 @@ def test_another_tools_file_in_a_doccano_folder_is_named(tmp_path):
     write(tmp_path / "amir.jsonl", (FORMATS / "doccano-amir.jsonl").read_text(encoding="utf-8"))
     write(tmp_path / "b.jsonl", (FORMATS / "prodigy-choice.jsonl").read_text(encoding="utf-8"))
     err = raises_input_error(tmp_path)
-    assert err.path.endswith("b.jsonl") and err.record == 1
+    assert err.path.endswith("b.jsonl") and err.record == "line 1"
 
 
 def test_a_long_table_whose_first_line_is_longer_than_the_sniffed_head_is_detected(tmp_path):

@@ -35,6 +35,7 @@ from typing import Any
 
 from qa.errors import InputError
 from qa.loaders._build import AnnotationSetBuilder, LoadOptions
+from qa.loaders._jsonio import iter_json_lines
 from qa.schema import DEFAULT_QUESTION, AnnotationSet, Span
 
 NAME = "doccano"
@@ -115,33 +116,16 @@ def user_of(file: Path) -> str:
 
 
 def _records(file: Path):
-    try:
-        handle = open(file, encoding="utf-8-sig")
-    except OSError as err:
-        raise InputError(f"cannot read: {err.strerror}", path=file) from None
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as err:
-                    raise InputError(f"invalid JSON ({err.msg} at column {err.colno})", path=file, record=number) from None
-                except RecursionError:
-                    raise InputError("JSON nested too deeply to be an example", path=file, record=number) from None
-                if not isinstance(record, dict):
-                    raise InputError(f"expected a JSON object (one example), found {type(record).__name__}", path=file, record=number)
-                foreign = [key for key in FOREIGN_KEYS if key in record]
-                if foreign:
-                    raise InputError(
-                        f"this line has {foreign[0]!r}, a key of another tool's export, not of a doccano example "
-                        "(is another tool's file in the folder?)",
-                        path=file, record=number, field=foreign[0],
-                    )
-                yield number, record
-        except UnicodeDecodeError as err:
-            raise InputError(f"not UTF-8 text (invalid byte at offset {err.start})", path=file) from None
+    """``(line, example)`` of a doccano JSONL file; another tool's file is refused by name."""
+    for number, record in iter_json_lines(file):
+        foreign = [key for key in FOREIGN_KEYS if key in record]
+        if foreign:
+            raise InputError(
+                f"this line has {foreign[0]!r}, a key of another tool's export, not of a doccano example "
+                "(is another tool's file in the folder?)",
+                path=file, record=f"line {number}", field=foreign[0],
+            )
+        yield number, record
 
 
 def _question_names(records: list, options: LoadOptions) -> dict[str, str]:

@@ -46,7 +46,7 @@ import pandas as pd
 
 from qa.errors import InputError
 from qa.loaders._build import AnnotationSetBuilder, LoadOptions
-from qa.loaders._jsonio import not_utf8_error
+from qa.loaders._jsonio import iter_json_lines, not_utf8_error
 from qa.schema import (
     ANNOTATOR_KINDS,
     DEFAULT_QUESTION,
@@ -355,23 +355,9 @@ def _max_brackets_per_line(path: Path) -> int:
 def _read_jsonl_records(path: Path) -> pd.DataFrame:
     """JSON lines the slow way: one ``json.loads`` per line, naming the first bad line."""
     records, lines = [], []
-    with open(path, encoding="utf-8-sig", errors="strict") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as err:
-                    raise InputError(f"invalid JSON ({err.msg} at column {err.colno})", path=path, record=number) from None
-                except RecursionError:
-                    raise InputError("JSON nested too deeply to be an annotation", path=path, record=number) from None
-                if not isinstance(record, dict):
-                    raise InputError(f"expected a JSON object, found {type(record).__name__}", path=path, record=number)
-                records.append(record)
-                lines.append(number)
-        except UnicodeDecodeError:
-            raise not_utf8_error(path) from None
+    for number, record in iter_json_lines(path):
+        records.append(record)
+        lines.append(number)
     frame = pd.DataFrame.from_records(records)
     frame.attrs["lines"] = np.asarray(lines, dtype=np.int64)
     return frame

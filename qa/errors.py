@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 RECORD_KINDS = ("line", "task", "row", "annotation", "example", "record", "item", "assignment")
 """Words a record id may start with to say what kind of record it is."""
 

@@ -271,7 +271,9 @@ def training_set(
     """
     texts = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
     text = texts["text"] if "text" in texts.columns else pd.Series(dtype=object)
-    agreed = consensus[consensus["label"].notna()]  # a tie has no label
+    agreed = consensus[consensus["label"].notna()]  # a category tie has no label...
+    if "is_tie" in agreed.columns:  # ... a rating tie has one (the lower median): a tie all the same
+        agreed = agreed[~agreed["is_tie"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
     agreed = agreed[agreed["confidence"].fillna(0.0) >= min_confidence]
     chosen = pd.DataFrame({
         "item_id": agreed["item_id"].astype(str).to_numpy(),

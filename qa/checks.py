@@ -574,7 +574,7 @@ def _needs_pairable_items(spec: CheckSpec) -> bool:
 
 def describe(spec: CheckSpec, reading: Reading, verdict: str, ci_level: float, settle: int | None, policy: str) -> str:
     """A one-line explanation with the numbers: value, interval, items, and the threshold crossed."""
-    parts = [f"{reading.label} = {_fmt(reading.value)}"]
+    parts = [f"{reading.label} = {format_number(reading.value, count=spec.metric in COUNT_METRICS)}"]
     has_interval = math.isfinite(reading.ci_low) and math.isfinite(reading.ci_high)
     if has_interval:
         parts.append(f", {ci_level:.0%} CI [{_fmt(reading.ci_low)}, {_fmt(reading.ci_high)}]")
@@ -613,14 +613,31 @@ def _explanation(verdict: str, gated: str, worse: str, spec: CheckSpec, settle: 
     return f"{gated} within thresholds ({thresholds})"
 
 
-def _fmt(value: float | None) -> str:
+COUNT_METRICS = frozenset({"annotator_flags", "pairable_items", "class_balance.missing_categories"})
+"""Metrics whose value is a count: shown as whole numbers (``1``, not ``1.000``)."""
+
+
+def format_number(value: float | int | None, digits: int = 3, *, count: bool = False) -> str:
+    """A number for messages and tables: ``-`` for None, ``NaN`` for NaN, integers without
+    decimals (any integer when ``count``, else from 2 up, so an agreement of 1 reads ``1.000``).
+
+    >>> format_number(0.66666), format_number(None), format_number(50.0), format_number(1.0, count=True)
+    ('0.667', '-', '50', '1')
+    """
     if value is None:
         return "-"
-    if isinstance(value, float) and math.isnan(value):
+    value = float(value)
+    if math.isnan(value):
         return "NaN"
-    if float(value).is_integer() and abs(value) >= 2:
-        return f"{int(value)}"
-    return f"{value:.3f}"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value.is_integer() and (count or abs(value) >= 2):
+        return str(int(value))
+    return f"{value:.{digits}f}"
+
+
+def _fmt(value: float | None) -> str:
+    return format_number(value)
 
 
 def _json_number(value: Any) -> Any:

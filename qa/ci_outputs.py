@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from qa.checks import NOTHING_GATED, CheckResult, CheckRun, is_warning
+from qa.checks import COUNT_METRICS, NOTHING_GATED, CheckResult, CheckRun, format_number, is_warning
 
 GITHUB_ANNOTATION_LIMIT = 10
 """GitHub displays at most 10 error and 10 warning annotations per step."""
@@ -32,22 +32,13 @@ TABLE_COLUMNS = ("verdict", "check", "value", "interval", "gate on", "warn", "fa
 # ---------------------------------------------------------------------------------------------
 
 
-def fmt_number(value: float | int | None, digits: int = 3) -> str:
-    """A number for a table: ``-`` for None, ``NaN`` for NaN, integers without decimals.
+def fmt_number(value: float | int | None, digits: int = 3, *, count: bool = False) -> str:
+    """A number for a table (:func:`qa.checks.format_number`).
 
     >>> fmt_number(0.66666), fmt_number(None), fmt_number(50.0), fmt_number(float("nan"))
     ('0.667', '-', '50', 'NaN')
     """
-    if value is None:
-        return "-"
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if value.is_integer() and abs(value) >= 2:
-        return str(int(value))
-    return f"{value:.{digits}f}"
+    return format_number(value, digits, count=count)
 
 
 def fmt_interval(result: CheckResult) -> str:
@@ -69,7 +60,7 @@ def table_rows(run: CheckRun) -> list[tuple[str, ...]]:
         (
             verdict_label(r),
             r.name,
-            fmt_number(r.value),
+            fmt_number(r.value, count=r.metric in COUNT_METRICS),
             fmt_interval(r),
             r.on.replace("_", " "),
             fmt_number(r.threshold_warn),

@@ -462,5 +462,5 @@ def test_an_export_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
     first = context.file_hash(path)
     assert context.file_hash(path) == first and opened == [path]
-    path.write_text("item_id,annotator_id,label\n1,a,y\n", encoding="utf-8")
+    path.write_text("item_id,annotator_id,label\n1,a,yy\n", encoding="utf-8")  # another size
     assert context.file_hash(path) != first

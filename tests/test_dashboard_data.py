@@ -147,3 +147,11 @@ def test_a_placeholder_in_an_export_name_is_not_read_by_plotly_hover() -> None:
     grid = pd.DataFrame({"%{z}": ["a"], "<b>c</b>": ["b"], "n_items": [1], "at_target": [True]})
     hover = charts.strata_heatmap(grid, "%{z}", "<b>c</b>", 1).data[0].hovertemplate
     assert hover.count("%{z}") == 1 and "<b>" not in hover
+
+
+def test_a_tied_rating_consensus_is_left_out_of_the_training_set() -> None:
+    data = DashboardData(_export({("1", "a"): 1.0, ("1", "b"): 4.0, ("2", "a"): 2.0, ("2", "b"): 2.0}),
+                         Config(n_boot=0))
+    assert bool(data.consensus("q").set_index("item_id").loc["1", "is_tie"])
+    training = data.training_set("q", NO_DECISIONS)
+    assert training[["item_id", "label", "source"]].values.tolist() == [["2", 2.0, "consensus"]]

@@ -464,3 +464,11 @@ def test_an_export_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch: 
     assert context.file_hash(path) == first and opened == [path]
     path.write_text("item_id,annotator_id,label\n1,a,yy\n", encoding="utf-8")  # another size
     assert context.file_hash(path) != first
+
+
+def test_the_checks_page_states_its_verdict_filter(export: Path) -> None:
+    app = open_page("checks")
+    verdict = _frame_by_key(app, "checks_table")["verdict"].iloc[0]
+    app.multiselect(key="checks_verdicts").select(verdict).run()
+    assert set(_frame_by_key(app, "checks_table")["verdict"]) == {verdict}
+    assert any(f"verdicts: {verdict}" in shown(c.value) for c in app.caption), [c.value for c in app.caption]

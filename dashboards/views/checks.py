@@ -10,11 +10,12 @@ from dashboards import context
 from qa.checks import is_warning
 
 ctx = context.current()
-context.page_header("Checks", None, {"configuration": str(ctx.config.path or "defaults"),
-                                     "inconclusive": ctx.config.inconclusive})
+header = st.container()  # filled once the verdict filter is known: the page states it
 
 run = context.compute("Checks", ctx.data.check_run)
 if run is None:
+    with header:
+        context.page_header("Checks", None, {"configuration": str(ctx.config.path or "defaults")})
     st.stop()
 counts = run.counts()
 summary = st.columns(5)
@@ -36,6 +37,9 @@ table = pd.DataFrame([{
 verdicts = st.multiselect("Verdicts", sorted(set(table["verdict"])) if len(table) else [], key="checks_verdicts")
 if verdicts:
     table = table[table["verdict"].isin(verdicts)]
+with header:
+    context.page_header("Checks", None, {"configuration": str(ctx.config.path or "defaults"),
+                                         "inconclusive": ctx.config.inconclusive, "verdicts": verdicts})
 context.show_table(table, key="checks_table", column_config={
     "value": st.column_config.NumberColumn(format="%.3f"),
     "ci_low": st.column_config.NumberColumn(format="%.3f"),

@@ -78,7 +78,8 @@ groups = context.compute("Duplicates", data.duplicate_groups)
 if groups is not None:
     kinds = st.multiselect("Kind", ["exact", "near"], key="coverage_duplicate_kind")
     shown = groups[groups["kind"].isin(kinds)] if kinds else groups
-    st.caption(f"{groups['group_id'].nunique() if len(groups) else 0:,} groups, {len(groups):,} texts.")
+    st.caption(f"{groups['group_id'].nunique() if len(groups) else 0:,} groups, {len(groups):,} texts; "
+               f"kind: {', '.join(kinds) if kinds else 'all'}.")
     context.show_table(shown, key="coverage_duplicates")
 
 st.subheader("Conflicting labels")

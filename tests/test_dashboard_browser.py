@@ -123,10 +123,19 @@ def open_page(page, url: str, path: str):
     return page
 
 
+IDLE_SCRIPT = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " && !document.querySelector('[data-testid=\"stSpinner\"]')"
+)
+
+
 def wait_for_run(page) -> None:
-    """Until Streamlit has finished the script run (its status widget disappears)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=PAGE_LOAD_MS)
+    """Until Streamlit has finished the script run: no status widget and no spinner, seen twice
+    a second apart (a run can start just after the first look)."""
+    for _ in range(2):
+        page.wait_for_function(IDLE_SCRIPT, timeout=PAGE_LOAD_MS)
+        page.wait_for_timeout(1000)
+    page.wait_for_function(IDLE_SCRIPT, timeout=PAGE_LOAD_MS)
 
 
 def metric_value(page, label: str) -> str:
@@ -139,6 +148,9 @@ def test_every_page_opens_in_the_browser(dashboard, browser_page) -> None:
     for path, title in PAGES.items():
         open_page(browser_page, url, path)
         assert browser_page.get_by_test_id("stException").count() == 0, f"{title} raised"
+        if path == DEFAULT_PAGE:  # the computed part, not only the header, has rendered
+            browser_page.get_by_text("What matters most").wait_for()
+            browser_page.get_by_test_id("stPlotlyChart").first.wait_for()  # plotly loads lazily
         browser_page.screenshot(path=str(ARTIFACTS / f"dashboard-{path}.png"), full_page=True)
 
 

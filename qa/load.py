@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,11 +107,40 @@ def detect_format(path: Path) -> str:
                 return name
         except RecursionError:  # a JSON head nested beyond Python's stack: nobody's export
             continue
+    broken = _broken_json(head) if path.is_file() and len(head) < SNIFF_BYTES else None
+    if broken is not None:  # a whole small file that looks like JSON but is not: say where
+        raise InputError(f"invalid JSON ({broken[1]}), so its format cannot be detected", path=path, record=broken[0])
     raise UnknownFormatError(
         "could not tell which tool wrote this export; pass --format with one of "
         + ", ".join(sorted(format_modules())),
         path=path,
     )
+
+
+def _broken_json(text: str) -> tuple[str, str] | None:
+    """``(line, problem)`` when ``text`` starts like JSON but neither parses as one JSON document
+    nor as JSON lines; None otherwise (including text that does not look like JSON)."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        json.loads(text)
+        return None
+    except ValueError as err:
+        document_error = err
+    except RecursionError:
+        return None
+    if text.lstrip().startswith("{"):  # maybe JSON lines: name the first line that is not JSON
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as err:
+                return f"line {number}", f"{err.msg} at column {err.colno}"
+            except RecursionError:
+                return None
+        return None
+    return f"line {document_error.lineno}", f"{document_error.msg} at column {document_error.colno}"
 
 
 def _detect_or_mapped_long(path: Path, options: LoadOptions) -> str:

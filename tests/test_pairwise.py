@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -152,10 +151,9 @@ def test_unknown_coefficient_raises():
         pairwise_agreement(crowd(20, 3, 2), "krippendorff")
 
 
-def test_two_hundred_annotators_take_seconds():
+def test_two_hundred_annotators_give_every_pair_once():
+    # speed is measured in bench/bench_agreement_kappa.py, not asserted here
     df = crowd(4000, 200, 5)
-    start = time.perf_counter()
     out = pairwise_agreement(df)
-    elapsed = time.perf_counter() - start
     assert len(out) == 19_900
-    assert elapsed < 5.0
+    assert not out.duplicated(["annotator_a", "annotator_b"]).any()

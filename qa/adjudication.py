@@ -24,6 +24,7 @@ import pandas as pd
 
 from qa.errors import InputError
 from qa.schema import Span
+from qa.writers import json_label
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -70,7 +71,7 @@ def encode_label(label: Any) -> str:
     """
     if isinstance(label, tuple) and not label:
         return json.dumps(NO_SPANS)
-    return json.dumps(_jsonable_label(label), ensure_ascii=False)
+    return json.dumps(json_label(label), ensure_ascii=False)
 
 
 def decode_label(text: str | None) -> Any:
@@ -90,18 +91,6 @@ def decode_label(text: str | None) -> Any:
             return tuple(Span(int(s), int(e), str(lab)) for s, e, lab in value)
         return frozenset(value)
     return value
-
-
-def _jsonable_label(label: Any) -> Any:
-    if isinstance(label, frozenset | set):
-        return sorted(str(v) for v in label)
-    if isinstance(label, tuple):
-        return [[int(s), int(e), str(lab)] for s, e, lab in label]
-    if isinstance(label, float) and math.isnan(label):
-        return None
-    if hasattr(label, "item"):  # numpy scalars
-        return label.item()
-    return label
 
 
 @dataclass(frozen=True)
@@ -314,7 +303,7 @@ def training_jsonl(frame: pd.DataFrame) -> bytes:
     records = frame.to_dict(orient="records")
     lines = []
     for record in records:
-        record["label"] = _jsonable_label(record["label"])
+        record["label"] = json_label(record["label"])
         record["confidence"] = _finite_or_none(record["confidence"])
         record["text"] = None if _is_missing(record["text"]) else str(record["text"])
         lines.append(json.dumps(record, ensure_ascii=False))

@@ -35,7 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from metrics.errors import MetricInputError
-from metrics.ratings import prepare_ratings
+from metrics.ratings import is_missing_label, prepare_ratings
 
 METHODS = ("majority", "median", "dawid_skene")
 CONSENSUS_COLUMNS = (
@@ -95,15 +95,7 @@ def label_kind(labels: pd.Series) -> str:
 def is_present(value: Any) -> bool:
     """False for a missing label (None, NaN, blank text, empty set). An empty tuple of spans is a
     real answer ("no spans") and is present."""
-    if value is None:
-        return False
-    if isinstance(value, (float, np.floating)) and math.isnan(value):
-        return False
-    if isinstance(value, str) and not value.strip():
-        return False
-    if isinstance(value, (frozenset, set)) and not value:
-        return False
-    return True
+    return not is_missing_label(value)
 
 
 def present_mask(labels: pd.Series) -> np.ndarray:

@@ -63,6 +63,8 @@ PROPORTION_RANGE = (0.0, 1.0)
 
 CHANCE_TOLERANCE = 1e-12
 """``1 - p_e`` at or below this is treated as zero: the coefficient is undefined."""
+ROUNDING_ULPS = 16
+"""Differences of two terms within this many ulps of the larger are rounding, taken as 0."""
 
 _ONE_VALUE_REASON = "every rating is the same value: chance-corrected agreement is undefined"
 
@@ -280,7 +282,13 @@ def cohen_from_tables(
             - (row_mean[..., :, None] + col_mean[..., None, :]) * (1.0 - kappa)[..., None, None]
         )
         term = (p * spread**2).sum(axis=(-2, -1))
-        variance = (term - (kappa - p_e * (1.0 - kappa)) ** 2) / ((1.0 - p_e) ** 2 * n)
+        centre = (kappa - p_e * (1.0 - kappa)) ** 2
+        difference = term - centre
+        # a difference within rounding of its terms is 0 (perfect agreement): its square root
+        # would turn 1e-17 of noise into an SE of 1e-9
+        rounding = ROUNDING_ULPS * np.finfo(float).eps * np.maximum(term, centre)
+        difference = np.where(np.abs(difference) <= rounding, 0.0, difference)
+        variance = difference / ((1.0 - p_e) ** 2 * n)
         se = np.sqrt(np.maximum(variance, 0.0))
     undefined = (1.0 - p_e) <= CHANCE_TOLERANCE
     kappa = np.where(undefined, np.nan, kappa)

@@ -394,10 +394,16 @@ def _missing_mask(uniques: np.ndarray) -> np.ndarray:
         return np.isnan(uniques)
     if uniques.dtype.kind in "iub":
         return np.zeros(len(uniques), dtype=bool)
-    return np.fromiter((_is_missing(u) for u in uniques), dtype=bool, count=len(uniques))
+    return np.fromiter((is_missing_label(u) for u in uniques), dtype=bool, count=len(uniques))
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing_label(value: Any) -> bool:
+    """True for a missing label: None, NA, NaN, empty or blank text, an empty set. Never a
+    category. An empty tuple of spans is a real answer ("no spans") and is not missing.
+
+    >>> [is_missing_label(v) for v in (None, float("nan"), " ", frozenset(), (), "no")]
+    [True, True, True, True, False, False]
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, (float, np.floating)) and math.isnan(value):

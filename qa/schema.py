@@ -20,13 +20,14 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from metrics.ratings import is_missing_label  # one definition of a missing label, shared
 
 ANNOTATION_COLUMNS = (
     "item_id",
@@ -186,21 +187,6 @@ class AnnotationSet:
 # ---------------------------------------------------------------------------------------------
 # Building canonical tables (used by every loader)
 # ---------------------------------------------------------------------------------------------
-
-
-def is_missing_label(value: Any) -> bool:
-    """True for None, NaN, empty or whitespace-only strings, empty sets and empty tuples of
-    a multi-label answer. An empty *tuple of spans* is a real label ("no entities") and is kept:
-    loaders pass it as ``()`` only when the tool recorded an explicit empty answer."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    if isinstance(value, frozenset) and not value:
-        return True
-    return False
 
 
 def canonical_annotations(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:

@@ -493,3 +493,16 @@ def test_pair_table_counts_shared_items_only():
     )
     table, single = pair_table(prepare_ratings(df), 0, 1)
     assert table.tolist() == [[0, 1], [0, 1]] and single == 1
+
+
+def test_perfect_agreement_has_a_standard_error_of_exactly_zero():
+    # found by hypothesis: rounding left a variance of ~4e-17, whose square root read 6e-9
+    labels = [3, 3, 1, 1, 1, 2, 3, 0, 0, 3, 0, 0, 0, 0, 2, 2, 1, 3, 1, 2, 3, 0]
+    df = pd.DataFrame({
+        "item_id": list(range(len(labels))) * 2,
+        "annotator_id": ["a"] * len(labels) + ["b"] * len(labels),
+        "label": labels * 2,
+    })
+    result = cohen_kappa(df, "a", "b", interval="analytic")
+    assert result.value == 1.0
+    assert result.se == 0.0
